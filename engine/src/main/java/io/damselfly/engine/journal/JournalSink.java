@@ -1,0 +1,14 @@
+package io.damselfly.engine.journal;
+
+/** Consumes a shard's journal records, on the shard thread, in LSN order. */
+@FunctionalInterface
+public interface JournalSink {
+    /**
+     * @param lsn   the shard's log sequence number of this record (1, 2, 3 ...)
+     * @param db    database index the command applies to
+     * @param txid  transaction id of a multi-shard operation, or 0
+     * @param parts how many shards hold a part of that operation (1 when txid is 0)
+     * @param resp  the command, RESP-encoded, in {@code resp[off, off+len)}; valid only during the call
+     */
+    void append(long lsn, int db, long txid, int parts, byte[] resp, int off, int len);
+}

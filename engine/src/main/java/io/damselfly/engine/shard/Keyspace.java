@@ -1,0 +1,365 @@
+package io.damselfly.engine.shard;
+
+import io.damselfly.engine.keyspace.Entry;
+import io.damselfly.engine.keyspace.Hashing;
+import io.damselfly.engine.keyspace.KeyTable;
+import io.damselfly.engine.memory.Slab;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One logical database on one shard, and the shard's single mutation path for it: every write
+ * to a key goes through a method here, which lets the table stamp (and, during a snapshot,
+ * serialise) the bucket first, counts the change, and records the write's replicated form in
+ * the shard's journal when the command asks it to.
+ *
+ * <p>Lookups apply lazy expiry: a key past its deadline is deleted on access (journaled as
+ * {@code DEL}, as Redis 7.0 propagates it) and reported missing. Owned by the shard thread.
+ */
+public final class Keyspace {
+    public static final long NO_EXPIRE = -1;
+    /** Keep the key's current deadline (SET ... KEEPTTL, APPEND, INCR ...). */
+    public static final long KEEP_TTL = -2;
+
+    private final Shard shard;
+    private final int id;
+    KeyTable table;
+
+    Keyspace(Shard shard, int id, KeyTable table) {
+        this.shard = shard;
+        this.id = id;
+        this.table = table;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public Shard shard() {
+        return shard;
+    }
+
+    public KeyTable table() {
+        return table;
+    }
+
+    public long size() {
+        return table.size();
+    }
+
+    public long expiringCount() {
+        return table.expiringCount();
+    }
+
+    public long hash(byte[] key, int off, int len) {
+        return Hashing.hash(key, off, len, shard.hashSeed);
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    /**
+     * Finds a live key for a read: counts a keyspace hit or miss and refreshes its access time.
+     * Returns the entry's address, or 0.
+     */
+    public long lookupRead(byte[] key, int off, int len) {
+        long address = lookup(key, off, len);
+        if (address == 0) {
+            shard.keyspaceMisses++;
+        } else {
+            shard.keyspaceHits++;
+            touchAccess(address);
+        }
+        return address;
+    }
+
+    /** Finds a live key before a write; refreshes its access time. */
+    public long lookupWrite(byte[] key, int off, int len) {
+        long address = lookup(key, off, len);
+        if (address != 0) {
+            touchAccess(address);
+        }
+        return address;
+    }
+
+    /** Finds a live key without touching statistics or its access time (TYPE, TTL, OBJECT ...). */
+    public long lookup(byte[] key, int off, int len) {
+        long hash = hash(key, off, len);
+        long address = table.find(key, off, len, hash);
+        if (address != 0 && expiredAt(address)) {
+            expireFound(address);
+            return 0;
+        }
+        return address;
+    }
+
+    /** Whether the key exists, even if its deadline has passed and nobody deleted it yet. */
+    public boolean containsIgnoringExpiry(byte[] key, int off, int len) {
+        return table.find(key, off, len, hash(key, off, len)) != 0;
+    }
+
+    private boolean expiredAt(long address) {
+        MemorySegment page = page(address);
+        long o = address & Slab.OFFSET_MASK;
+        return (Entry.flags(page, o) & Entry.EXPIRES) != 0 && !shard.replicaMode
+                && page.get(ValueLayout.JAVA_LONG_UNALIGNED, o + Entry.EXPIRE_AT) <= shard.now;
+    }
+
+    private void touchAccess(long address) {
+        MemorySegment page = page(address);
+        Entry.setLru(page, address & Slab.OFFSET_MASK, shard.lruClock);
+    }
+
+    /** Deletes the found (expired) entry: journals DEL, counts it, frees it. */
+    private void expireFound(long address) {
+        MemorySegment page = page(address);
+        long o = address & Slab.OFFSET_MASK;
+        if (shard.journal.enabled()) {
+            long ko = Entry.keyOffset(page, o);
+            int klen = Entry.keyLen(page, o);
+            long saved = shard.journal.txid();
+            int savedParts = shard.journalParts;
+            shard.journal.transaction(0, 1);
+            shard.journal.begin(id, 2).arg(DEL).arg(page, ko, klen).end();
+            shard.journal.transaction(saved, savedParts);
+        }
+        shard.keyModified(this, address);
+        table.removeFound();
+        shard.release(address);
+        shard.expiredKeys++;
+        shard.dirty++;
+    }
+
+    private static final byte[] DEL = {'D', 'E', 'L'};
+
+    /** Active expiry: deletes up to {@code limit} expired keys found from the cursor on. */
+    int expireCycle(int cursor, int limit, long[] counts) {
+        return table.expiringScan(cursor, limit, (seg, idx, slot) -> {
+            counts[0]++;
+            long address = KeyTable.address(slot);
+            if (expiredAt(address)) {
+                table.select(seg, idx);
+                expireFound(address);
+                counts[1]++;
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ entry access
+
+    public MemorySegment page(long address) {
+        return shard.slab.page(address);
+    }
+
+    public static long offset(long address) {
+        return address & Slab.OFFSET_MASK;
+    }
+
+    public int type(long address) {
+        return Entry.type(page(address), offset(address));
+    }
+
+    public long expireAt(long address) {
+        return Entry.expireAt(page(address), offset(address));
+    }
+
+    public int valueLength(long address) {
+        return Entry.valueLen(page(address), offset(address));
+    }
+
+    public long valueOffset(long address) {
+        return Entry.valueOffset(page(address), offset(address));
+    }
+
+    public byte[] copyValue(long address) {
+        return Entry.copyValue(page(address), offset(address));
+    }
+
+    public byte[] copyKey(long address) {
+        return Entry.copyKey(page(address), offset(address));
+    }
+
+    // ------------------------------------------------------------------ the mutation path
+
+    /**
+     * Stores a string value under a key, creating or replacing it.
+     *
+     * @param expireAt absolute deadline in unix ms, {@link #NO_EXPIRE}, or {@link #KEEP_TTL}
+     * @return the new entry's address
+     */
+    public long putString(byte[] key, int koff, int klen, byte[] value, int voff, int vlen, long expireAt) {
+        long address = allocateValue(key, koff, klen, Entry.TYPE_STRING, vlen, expireAt);
+        MemorySegment page = page(address);
+        MemorySegment.copy(value, voff, page, ValueLayout.JAVA_BYTE, valueOffset(address), vlen);
+        return address;
+    }
+
+    /**
+     * Creates or replaces a key with a value of {@code valueLen} bytes of the given type, whose
+     * content the caller writes at {@link #valueOffset} right away. Reuses the key's chunk when
+     * the new entry fits in it.
+     */
+    public long allocateValue(byte[] key, int koff, int klen, int type, long valueLen, long expireAt) {
+        long hash = hash(key, koff, klen);
+        long old = table.find(key, koff, klen, hash);
+        if (old != 0 && expireAt == KEEP_TTL && expiredAt(old)) {
+            expireFound(old);
+            old = 0;
+            table.find(key, koff, klen, hash);
+        }
+        if (expireAt == KEEP_TTL) {
+            expireAt = old != 0 ? expireAt(old) : NO_EXPIRE;
+        }
+        boolean expires = expireAt >= 0;
+        int size = Entry.size(klen, valueLen, expires);
+        shard.dirty++;
+        if (old != 0) {
+            shard.keyModified(this, old);
+            MemorySegment oldPage = page(old);
+            long oo = offset(old);
+            boolean hadExpire = Entry.expires(oldPage, oo);
+            if (hadExpire == expires && shard.slab.capacity(old) >= size && Entry.type(oldPage, oo) == Entry.TYPE_STRING
+                    && type == Entry.TYPE_STRING && Slab.footprint(size) == shard.slab.capacity(old)) {
+                table.touchFound();
+                Entry.init(oldPage, oo, type | (expires ? Entry.EXPIRES : 0), klen, (int) valueLen, expireAt, shard.lruClock);
+                return old;
+            }
+            long address = shard.slab.allocate(size);
+            long ko = Entry.init(page(address), offset(address), type | (expires ? Entry.EXPIRES : 0), klen,
+                    (int) valueLen, expireAt, shard.lruClock);
+            MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
+            table.replaceFound(address, expires);
+            shard.release(old);
+            return address;
+        }
+        long address = shard.slab.allocate(size);
+        long ko = Entry.init(page(address), offset(address), type | (expires ? Entry.EXPIRES : 0), klen,
+                (int) valueLen, expireAt, shard.lruClock);
+        MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
+        table.insert(hash, address, expires);
+        shard.keyAdded(this, address);
+        return address;
+    }
+
+    /**
+     * Resizes the string at {@code address} (found just before by a lookup of the same key) to
+     * {@code newLen} bytes, keeping its prefix and deadline and zero-filling any growth. Grows
+     * in place when the chunk has room; otherwise moves to a chunk with headroom so that
+     * repeated appends stay amortised O(1).
+     */
+    public long resizeString(byte[] key, int koff, int klen, long address, long newLen) {
+        MemorySegment page = page(address);
+        long o = offset(address);
+        int oldLen = Entry.valueLen(page, o);
+        boolean expires = Entry.expires(page, o);
+        int size = Entry.size(klen, newLen, expires);
+        shard.dirty++;
+        shard.keyModified(this, address);
+        long hash = hash(key, koff, klen);
+        table.find(key, koff, klen, hash);
+        if (shard.slab.capacity(address) >= size) {
+            table.touchFound();
+            long vo = Entry.valueOffset(page, o);
+            if (newLen > oldLen) {
+                page.asSlice(vo + oldLen, newLen - oldLen).fill((byte) 0);
+            }
+            Entry.setValueLen(page, o, (int) newLen);
+            return address;
+        }
+        int headroom = (int) Math.min(newLen, 1 << 20);
+        int reserve = (int) Math.min((long) size + headroom, Integer.MAX_VALUE - 64);
+        long moved = shard.slab.allocate(newLen > oldLen && oldLen > 0 ? reserve : size);
+        MemorySegment np = page(moved);
+        long no = offset(moved);
+        Entry.init(np, no, Entry.flags(page, o) & ~Entry.ENCODING_MASK, klen, (int) newLen,
+                Entry.expireAt(page, o), Entry.lru(page, o));
+        long header = Entry.keyOffset(page, o) - o;
+        MemorySegment.copy(page, o + header, np, no + header, klen + Math.min(oldLen, newLen));
+        if (newLen > oldLen) {
+            np.asSlice(no + header + klen + oldLen, newLen - oldLen).fill((byte) 0);
+        }
+        table.replaceFound(moved, expires);
+        shard.release(address);
+        return moved;
+    }
+
+    /** Deletes a key if present and live; returns whether it was there. */
+    public boolean delete(byte[] key, int off, int len) {
+        long address = lookup(key, off, len);
+        if (address == 0) {
+            return false;
+        }
+        shard.keyModified(this, address);
+        table.removeFound();
+        shard.release(address);
+        shard.dirty++;
+        return true;
+    }
+
+    /**
+     * Sets or clears the deadline of the key at {@code address}, found just before by a lookup
+     * of the same key. {@code expireAt} {@link #NO_EXPIRE} removes it.
+     */
+    public long setExpire(byte[] key, int koff, int klen, long address, long expireAt) {
+        MemorySegment page = page(address);
+        long o = offset(address);
+        boolean had = Entry.expires(page, o);
+        boolean wants = expireAt >= 0;
+        shard.dirty++;
+        shard.keyModified(this, address);
+        long hash = hash(key, koff, klen);
+        table.find(key, koff, klen, hash);
+        if (had && wants) {
+            table.touchFound();
+            Entry.setExpireAt(page, o, expireAt);
+            return address;
+        }
+        if (!had && !wants) {
+            return address;
+        }
+        int klen2 = Entry.keyLen(page, o);
+        int vlen = Entry.valueLen(page, o);
+        int size = Entry.size(klen2, vlen, wants);
+        long moved = shard.slab.allocate(size);
+        MemorySegment np = page(moved);
+        long no = offset(moved);
+        int flags = (Entry.flags(page, o) & ~Entry.EXPIRES) | (wants ? Entry.EXPIRES : 0);
+        long ko = Entry.init(np, no, flags, klen2, vlen, expireAt, Entry.lru(page, o));
+        Entry.setLfu(np, no, Entry.lfu(page, o));
+        MemorySegment.copy(page, Entry.keyOffset(page, o), np, ko, (long) klen2 + vlen);
+        table.replaceFound(moved, wants);
+        shard.release(address);
+        return moved;
+    }
+
+    /**
+     * Copies an entry (from any database of this shard) to {@code key} here, replacing what is
+     * there; keeps the deadline unless {@code expireAt} overrides it (KEEP_TTL keeps the source's).
+     */
+    public long copyEntry(long source, byte[] key, int koff, int klen, long expireAt) {
+        MemorySegment sp = page(source);
+        long so = offset(source);
+        int type = Entry.type(sp, so);
+        int vlen = Entry.valueLen(sp, so);
+        long at = expireAt == KEEP_TTL ? Entry.expireAt(sp, so) : expireAt;
+        byte[] value = new byte[vlen];
+        MemorySegment.copy(sp, ValueLayout.JAVA_BYTE, Entry.valueOffset(sp, so), value, 0, vlen);
+        long address = allocateValue(key, koff, klen, type, vlen, at < 0 ? NO_EXPIRE : at);
+        MemorySegment.copy(value, 0, page(address), ValueLayout.JAVA_BYTE, valueOffset(address), vlen);
+        return address;
+    }
+
+    /** Inserts an entry from its parts (a value moved from another shard or database). */
+    public long restoreEntry(byte[] key, int koff, int klen, int type, byte[] value, long expireAt) {
+        long address = allocateValue(key, koff, klen, type, value.length, expireAt < 0 ? NO_EXPIRE : expireAt);
+        MemorySegment.copy(value, 0, page(address), ValueLayout.JAVA_BYTE, valueOffset(address), value.length);
+        return address;
+    }
+
+    /** Removes every key of this database. */
+    public void flush() {
+        shard.dirty += table.size();
+        shard.flushing(this);
+        table.clear(true);
+    }
+}

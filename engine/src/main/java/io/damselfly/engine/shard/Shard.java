@@ -1,0 +1,236 @@
+package io.damselfly.engine.shard;
+
+import io.damselfly.engine.journal.Journal;
+import io.damselfly.engine.keyspace.KeyTable;
+import io.damselfly.engine.keyspace.Versions;
+import io.damselfly.engine.memory.Slab;
+
+/**
+ * One shard: the keys of the slots it owns, in every logical database, with their memory, the
+ * bucket version clock, the journal and the statistics. Only its owning thread touches it.
+ */
+public final class Shard {
+    private final int index;
+    final Slab slab = new Slab();
+    final Versions versions = new Versions();
+    final Journal journal = new Journal();
+    final long hashSeed;
+    private final Keyspace[] dbs;
+
+    /** Unix time in ms and LRU clock in seconds, refreshed by the owner before running commands. */
+    long now;
+    int lruClock;
+    /** A replica does not expire keys itself; it waits for its master's DEL. */
+    boolean replicaMode;
+    int journalParts = 1;
+
+    long dirty;
+    long expiredKeys;
+    long keyspaceHits;
+    long keyspaceMisses;
+    long expireCycleSampled;
+    long expireCycleExpired;
+
+    private int expireDb;
+    private int expireCursor;
+    private final long[] expireCounts = new long[2];
+    private ModificationListener listener;
+
+    /** Told about every key a write changes or removes (WATCH, client-side caching). */
+    public interface ModificationListener {
+        void modified(Keyspace db, long address);
+    }
+
+    public Shard(int index, int databases, long hashSeed) {
+        this.index = index;
+        this.hashSeed = hashSeed;
+        this.dbs = new Keyspace[databases];
+        for (int i = 0; i < databases; i++) {
+            dbs[i] = new Keyspace(this, i, new KeyTable(slab, versions));
+        }
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public int databases() {
+        return dbs.length;
+    }
+
+    public Keyspace db(int i) {
+        return dbs[i];
+    }
+
+    public Journal journal() {
+        return journal;
+    }
+
+    public Versions versions() {
+        return versions;
+    }
+
+    public Slab slab() {
+        return slab;
+    }
+
+    public long now() {
+        return now;
+    }
+
+    /** Sets the clock commands see: unix ms. */
+    public void clock(long nowMs) {
+        this.now = nowMs;
+        this.lruClock = (int) (nowMs / 1000);
+    }
+
+    public int lruClock() {
+        return lruClock;
+    }
+
+    public void replicaMode(boolean on) {
+        this.replicaMode = on;
+    }
+
+    public void listener(ModificationListener listener) {
+        this.listener = listener;
+    }
+
+    /** Tags the journal records that follow as parts of a multi-shard operation (txid 0 ends it). */
+    public void journalTransaction(long txid, int parts) {
+        journal.transaction(txid, parts);
+        journalParts = txid == 0 ? 1 : parts;
+    }
+
+    void keyModified(Keyspace db, long address) {
+        if (listener != null) {
+            listener.modified(db, address);
+        }
+    }
+
+    void keyAdded(Keyspace db, long address) {
+        if (listener != null) {
+            listener.modified(db, address);
+        }
+    }
+
+    void flushing(Keyspace db) {
+        if (listener != null) {
+            listener.modified(db, 0);
+        }
+    }
+
+    void release(long address) {
+        slab.free(address);
+    }
+
+    public long keyCount() {
+        long n = 0;
+        for (Keyspace db : dbs) {
+            n += db.size();
+        }
+        return n;
+    }
+
+    /** Swaps the contents of two databases (SWAPDB), on this shard. */
+    public void swap(int a, int b) {
+        KeyTable t = dbs[a].table;
+        dbs[a].table = dbs[b].table;
+        dbs[b].table = t;
+        dirty++;
+        if (listener != null) {
+            listener.modified(dbs[a], 0);
+            listener.modified(dbs[b], 0);
+        }
+    }
+
+    /** Removes every key in every database and returns all memory. */
+    public void flushAll() {
+        for (Keyspace db : dbs) {
+            dirty += db.size();
+            flushing(db);
+            db.table.clear(false);
+        }
+        slab.clear();
+    }
+
+    /**
+     * One slice of active expiry: samples keys with deadlines from a rotating cursor and deletes
+     * the expired ones, up to {@code budget} samples. Returns how many keys it expired.
+     */
+    public long activeExpire(int budget) {
+        long expired = 0;
+        int databasesVisited = 0;
+        while (budget > 0 && databasesVisited <= dbs.length) {
+            Keyspace db = dbs[expireDb];
+            if (db.expiringCount() == 0) {
+                expireCursor = 0;
+                expireDb = (expireDb + 1) % dbs.length;
+                databasesVisited++;
+                continue;
+            }
+            expireCounts[0] = 0;
+            expireCounts[1] = 0;
+            expireCursor = db.expireCycle(expireCursor, budget, expireCounts);
+            budget -= (int) Math.max(1, expireCounts[0]);
+            expired += expireCounts[1];
+            expireCycleSampled += expireCounts[0];
+            expireCycleExpired += expireCounts[1];
+            if (expireCursor == 0) {
+                expireDb = (expireDb + 1) % dbs.length;
+                databasesVisited++;
+            }
+        }
+        return expired;
+    }
+
+    public long dirty() {
+        return dirty;
+    }
+
+    public long expiredKeys() {
+        return expiredKeys;
+    }
+
+    public long keyspaceHits() {
+        return keyspaceHits;
+    }
+
+    public long keyspaceMisses() {
+        return keyspaceMisses;
+    }
+
+    public void resetStats() {
+        expiredKeys = 0;
+        keyspaceHits = 0;
+        keyspaceMisses = 0;
+        expireCycleSampled = 0;
+        expireCycleExpired = 0;
+    }
+
+    /** Bytes this shard holds: entries (class-rounded) plus table structures. */
+    public long usedMemory() {
+        long n = slab.usedBytes();
+        for (Keyspace db : dbs) {
+            n += db.table.tableBytes();
+        }
+        return n;
+    }
+
+    /** Bytes of memory pages this shard took from the system, plus table structures. */
+    public long reservedMemory() {
+        long n = slab.reservedBytes();
+        for (Keyspace db : dbs) {
+            n += db.table.tableBytes();
+        }
+        return n;
+    }
+
+    /** Frees all memory; the shard is unusable afterwards. */
+    public void close() {
+        for (Keyspace db : dbs) {
+            db.table.clear(false);
+        }
+        slab.clear();
+    }
+}

@@ -1,0 +1,1 @@
+/** placeholder */ package io.damselfly.repl;
