@@ -68,7 +68,7 @@ public final class RespParser {
         if (inMultibulk && bulkLen >= 0) {
             return (pos - commandStart) + bulkLen + 2;
         }
-        return limit - commandStart + 1;
+        return Long.MAX_VALUE;
     }
 
     /** Tells the parser that the caller moved its buffer's content {@code delta} bytes to the left. */

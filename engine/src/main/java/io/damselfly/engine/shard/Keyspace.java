@@ -349,6 +349,28 @@ public final class Keyspace {
         return address;
     }
 
+    /** A key's value and metadata, detached from the shard, to move it to another shard or database. */
+    public record EntryCopy(int type, byte[] value, long expireAt) {
+    }
+
+    public EntryCopy snapshot(long address) {
+        MemorySegment page = page(address);
+        long o = offset(address);
+        return new EntryCopy(Entry.type(page, o), Entry.copyValue(page, o), Entry.expireAt(page, o));
+    }
+
+    public long restoreEntry(byte[] key, int koff, int klen, EntryCopy copy) {
+        return restoreEntry(key, koff, klen, copy.type(), copy.value(), copy.expireAt());
+    }
+
+    public int lru(long address) {
+        return Entry.lru(page(address), offset(address));
+    }
+
+    public int lfu(long address) {
+        return Entry.lfu(page(address), offset(address));
+    }
+
     /** Inserts an entry from its parts (a value moved from another shard or database). */
     public long restoreEntry(byte[] key, int koff, int klen, int type, byte[] value, long expireAt) {
         long address = allocateValue(key, koff, klen, type, value.length, expireAt < 0 ? NO_EXPIRE : expireAt);

@@ -88,6 +88,10 @@ public final class Shard {
         return lruClock;
     }
 
+    public boolean isReplica() {
+        return replicaMode;
+    }
+
     public void replicaMode(boolean on) {
         this.replicaMode = on;
     }

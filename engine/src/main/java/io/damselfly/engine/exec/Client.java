@@ -1,0 +1,247 @@
+package io.damselfly.engine.exec;
+
+import io.damselfly.engine.resp.ByteOutput;
+import io.damselfly.engine.resp.RespParser;
+
+import java.util.Arrays;
+
+/**
+ * A client's engine-side state: its input buffer and parser, its pending output, its session
+ * (database, protocol, name, authentication) and where its current command is. The server's
+ * connection extends it with a socket.
+ *
+ * <p>Owned by its home worker's thread. While a command of the client is away on another shard
+ * the client is parked: its input buffer is not moved or replaced (the other shard reads the
+ * arguments in place) and its next command waits, so commands run in arrival order. Fields that
+ * CLIENT LIST shows to other threads are volatile.
+ */
+public class Client {
+    public static final int INITIAL_BUFFER = 4096;
+
+    public static final int FLAG_MONITOR = 1;
+    public static final int FLAG_CLOSE_AFTER_REPLY = 2;
+    public static final int FLAG_CLOSED = 4;
+    public static final int FLAG_INTERNAL = 8;
+
+    private final long id;
+    private final int home;
+    private final long createdMs;
+
+    byte[] in = new byte[INITIAL_BUFFER];
+    int inLimit;
+    final RespParser parser = new RespParser();
+    final ByteOutput out = new ByteOutput(1024);
+
+    int db;
+    int protocol = 2;
+    boolean authenticated;
+    int flags;
+    private volatile String name;
+    volatile String lastCommand = "NULL";
+    volatile long lastInteractionMs;
+    volatile int dbShown;
+
+    boolean parked;
+    boolean hasPending;
+    boolean queuedForFlush;
+    RemoteBatch batch;
+    Tx tx;
+    long commandsProcessed;
+
+    public Client(long id, int home, long nowMs) {
+        this.id = id;
+        this.home = home;
+        this.createdMs = nowMs;
+        this.lastInteractionMs = nowMs;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public int home() {
+        return home;
+    }
+
+    public long createdMs() {
+        return createdMs;
+    }
+
+    public long lastInteractionMs() {
+        return lastInteractionMs;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public void name(String name) {
+        this.name = name;
+    }
+
+    public int db() {
+        return db;
+    }
+
+    public int dbShown() {
+        return dbShown;
+    }
+
+    public void select(int db) {
+        this.db = db;
+        this.dbShown = db;
+    }
+
+    public int protocol() {
+        return protocol;
+    }
+
+    public void protocol(int p) {
+        this.protocol = p;
+    }
+
+    public boolean authenticated() {
+        return authenticated;
+    }
+
+    public void authenticated(boolean a) {
+        this.authenticated = a;
+    }
+
+    public String lastCommand() {
+        return lastCommand;
+    }
+
+    public boolean hasFlag(int f) {
+        return (flags & f) != 0;
+    }
+
+    public void setFlag(int f) {
+        flags |= f;
+    }
+
+    public void clearFlag(int f) {
+        flags &= ~f;
+    }
+
+    public boolean closed() {
+        return (flags & FLAG_CLOSED) != 0;
+    }
+
+    public boolean parked() {
+        return parked;
+    }
+
+    /** Bytes of reply waiting to be written to the socket. */
+    public ByteOutput output() {
+        return out;
+    }
+
+    public long commandsProcessed() {
+        return commandsProcessed;
+    }
+
+    // ------------------------------------------------------------------ input buffer, for the server
+
+    public byte[] inputBuffer() {
+        return in;
+    }
+
+    public int inputLimit() {
+        return inLimit;
+    }
+
+    public int inputFree() {
+        return in.length - inLimit;
+    }
+
+    public void inputAdvanced(int n) {
+        inLimit += n;
+    }
+
+    /** Bytes received but not yet consumed by complete commands (query buffer length). */
+    public int inputPending() {
+        return inLimit - parser.position();
+    }
+
+    /**
+     * Makes room to read more: moves unconsumed bytes to the front and, if the buffer is still
+     * full, doubles it (never beyond what the pending command needs, plus one read). Not while
+     * parked: another shard may be reading arguments from the buffer.
+     *
+     * @return {@link #ROOM} when there is room to read now, {@link #WAIT} while parked, or
+     *         {@link #OVER_LIMIT} when the query buffer would pass {@code maxBuffer}
+     */
+    public int prepareRead(long maxBuffer) {
+        if (inLimit < in.length) {
+            return ROOM;
+        }
+        if (parked || hasPending) {
+            return WAIT;
+        }
+        int start = parser.position();
+        if (start > 0) {
+            System.arraycopy(in, start, in, 0, inLimit - start);
+            inLimit -= start;
+            parser.shift(start);
+            if (inLimit < in.length) {
+                return ROOM;
+            }
+        }
+        long needed = Math.max(parser.pendingBytes(inLimit), (long) inLimit + 1);
+        long grown = Math.min((long) in.length * 2, needed);
+        if (grown > maxBuffer || grown > Integer.MAX_VALUE - 16) {
+            return OVER_LIMIT;
+        }
+        in = Arrays.copyOf(in, (int) grown);
+        return ROOM;
+    }
+
+    public static final int ROOM = 1;
+    public static final int WAIT = 0;
+    public static final int OVER_LIMIT = -1;
+
+    /** After the client consumed everything: rewinds, and drops a buffer that grew large. */
+    void compactIfDrained() {
+        if (parked || hasPending) {
+            return;
+        }
+        int start = parser.position();
+        if (start == inLimit && start > 0) {
+            inLimit = 0;
+            parser.shift(start);
+            if (in.length > 64 * 1024) {
+                in = new byte[INITIAL_BUFFER];
+            }
+        }
+    }
+
+    /**
+     * Called on the home thread when a command that was away comes back to a client that
+     * closed meanwhile: the server can now release it.
+     */
+    protected void afterAway() {
+    }
+
+    /** Peer address as "ip:port" for CLIENT LIST and MONITOR. */
+    public String address() {
+        return "";
+    }
+
+    public String localAddress() {
+        return "";
+    }
+
+    public int fd() {
+        return -1;
+    }
+
+    public long outputMemory() {
+        return out.capacity();
+    }
+
+    /** Bytes allocated for the query buffer. */
+    public long inputMemory() {
+        return in.length;
+    }
+}

@@ -1,0 +1,293 @@
+package io.damselfly.engine.exec;
+
+import io.damselfly.engine.command.CommandTable;
+import io.damselfly.engine.config.Settings;
+import io.damselfly.engine.keyspace.Slots;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One Damselfly instance's shared-nothing engine: its workers (one shard each), the slot map,
+ * the command table and the settings. Nothing here is static, so several engines can live in
+ * one JVM. The server supplies the {@link Router} between workers and the {@link Host}.
+ */
+public final class Engine {
+    public static final String REDIS_VERSION = "7.0.15";
+    public static final String VERSION = "0.1.0";
+
+    private final Settings settings;
+    private final CommandTable commands;
+    private final Worker[] workers;
+    private final int[] slotOwner = new int[Slots.COUNT];
+    private final AtomicLong txSequence = new AtomicLong();
+    private final AtomicLong clientIds = new AtomicLong();
+    private final AtomicInteger monitors = new AtomicInteger();
+    private final long hashSeed;
+    private final String runId;
+    private final long startMs;
+    private final long startNanos;
+    private volatile long lastSaveMs;
+    private volatile CommandGate gate;
+    private volatile Router router;
+    private volatile Host host;
+
+    public Engine(Settings settings, CommandTable commands, int shards) {
+        this.settings = settings;
+        this.commands = commands;
+        SecureRandom random = new SecureRandom();
+        this.hashSeed = random.nextLong();
+        byte[] id = new byte[20];
+        random.nextBytes(id);
+        this.runId = HexFormat.of().formatHex(id);
+        this.startMs = System.currentTimeMillis();
+        this.startNanos = System.nanoTime();
+        this.lastSaveMs = startMs;
+        // Contiguous slot ranges per shard, as a cluster node owns ranges.
+        for (int slot = 0; slot < Slots.COUNT; slot++) {
+            slotOwner[slot] = (int) ((long) slot * shards / Slots.COUNT);
+        }
+        this.workers = new Worker[shards];
+        for (int i = 0; i < shards; i++) {
+            workers[i] = new Worker(this, i);
+        }
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public CommandTable commands() {
+        return commands;
+    }
+
+    public int shards() {
+        return workers.length;
+    }
+
+    public Worker worker(int i) {
+        return workers[i];
+    }
+
+    public long hashSeed() {
+        return hashSeed;
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public long startMs() {
+        return startMs;
+    }
+
+    public long uptimeNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    public long lastSaveMs() {
+        return lastSaveMs;
+    }
+
+    public void lastSaveMs(long ms) {
+        this.lastSaveMs = ms;
+    }
+
+    public int shardOf(byte[] key, int off, int len) {
+        return slotOwner[Slots.slot(key, off, len)];
+    }
+
+    public int shardOfSlot(int slot) {
+        return slotOwner[slot];
+    }
+
+    /** Checks a command before it runs (MULTI queueing, read-only replica, loading ...). */
+    public interface CommandGate {
+        /** Returns an error reply for the command, or null to let it run. */
+        String check(Client client, io.damselfly.engine.command.CommandSpec spec,
+                     io.damselfly.engine.command.Request request);
+    }
+
+    public void gate(CommandGate gate) {
+        this.gate = gate;
+    }
+
+    String commandGate(Client c, io.damselfly.engine.command.CommandSpec spec,
+                       io.damselfly.engine.command.Request r) {
+        CommandGate g = gate;
+        return g == null ? null : g.check(c, spec, r);
+    }
+
+    public void router(Router router) {
+        this.router = router;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    public void host(Host host) {
+        this.host = host;
+    }
+
+    public Host host() {
+        return host;
+    }
+
+    long nextTxId() {
+        return txSequence.incrementAndGet();
+    }
+
+    public long nextClientId() {
+        return clientIds.incrementAndGet();
+    }
+
+    // ------------------------------------------------------------------ what later subsystems report
+
+    private final java.util.concurrent.atomic.AtomicLong peakMemory = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long dirtyAtLastSave;
+    private final String replicationId = runId40();
+
+    private static String runId40() {
+        byte[] id = new byte[20];
+        new SecureRandom().nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+
+    /** "master" or "slave", as INFO and ROLE name it. */
+    public String role() {
+        return "master";
+    }
+
+    public long peakMemory(long used) {
+        return peakMemory.accumulateAndGet(used, Math::max);
+    }
+
+    public void savedAt(long dirty, long ms) {
+        this.dirtyAtLastSave = dirty;
+        this.lastSaveMs = ms;
+    }
+
+    /** INFO persistence fields. */
+    public String persistenceInfo(long dirty) {
+        return "loading:0\r\n"
+                + "async_loading:0\r\n"
+                + "current_cow_peak:0\r\n"
+                + "current_cow_size:0\r\n"
+                + "current_cow_size_age:0\r\n"
+                + "current_fork_perc:0.00\r\n"
+                + "current_save_keys_processed:0\r\n"
+                + "current_save_keys_total:0\r\n"
+                + "rdb_changes_since_last_save:" + Math.max(0, dirty - dirtyAtLastSave) + "\r\n"
+                + "rdb_bgsave_in_progress:0\r\n"
+                + "rdb_last_save_time:" + lastSaveMs / 1000 + "\r\n"
+                + "rdb_last_bgsave_status:ok\r\n"
+                + "rdb_last_bgsave_time_sec:-1\r\n"
+                + "rdb_current_bgsave_time_sec:-1\r\n"
+                + "rdb_saves:0\r\n"
+                + "rdb_last_cow_size:0\r\n"
+                + "rdb_last_load_keys_expired:0\r\n"
+                + "rdb_last_load_keys_loaded:0\r\n"
+                + "aof_enabled:0\r\n"
+                + "aof_rewrite_in_progress:0\r\n"
+                + "aof_rewrite_scheduled:0\r\n"
+                + "aof_last_rewrite_time_sec:-1\r\n"
+                + "aof_current_rewrite_time_sec:-1\r\n"
+                + "aof_last_bgrewrite_status:ok\r\n"
+                + "aof_rewrites:0\r\n"
+                + "aof_rewrites_consecutive_failures:0\r\n"
+                + "aof_last_write_status:ok\r\n"
+                + "aof_last_cow_size:0\r\n"
+                + "module_fork_in_progress:0\r\n"
+                + "module_fork_last_cow_size:0\r\n";
+    }
+
+    /** INFO replication fields. */
+    public String replicationInfo() {
+        return "role:master\r\n"
+                + "connected_slaves:0\r\n"
+                + "master_failover_state:no-failover\r\n"
+                + "master_replid:" + replicationId + "\r\n"
+                + "master_replid2:0000000000000000000000000000000000000000\r\n"
+                + "master_repl_offset:0\r\n"
+                + "second_repl_offset:-1\r\n"
+                + "repl_backlog_active:0\r\n"
+                + "repl_backlog_size:1048576\r\n"
+                + "repl_backlog_first_byte_offset:0\r\n"
+                + "repl_backlog_histlen:0\r\n";
+    }
+
+    /** INFO stats fields about replication syncs. */
+    public String replicationStats() {
+        return "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n";
+    }
+
+    /** A section INFO does not know itself, or null. */
+    public String extraInfo(String section) {
+        return null;
+    }
+
+    public long blockedClients() {
+        return 0;
+    }
+
+    public long pubsubCount(boolean patterns) {
+        return 0;
+    }
+
+    /** Extra CLIENT LIST flag letters of a client (pub/sub, MULTI ...). */
+    public String clientFlags(Client c) {
+        return "";
+    }
+
+    /** Channel (kind 0) or pattern (kind 1) subscriptions of a client. */
+    public int subscriptions(Client c, int kind) {
+        return 0;
+    }
+
+    /** Commands queued in a client's MULTI, or -1 outside MULTI. */
+    public int multiCount(Client c) {
+        return -1;
+    }
+
+    /** "normal", "master", "slave" or "pubsub". */
+    public String clientType(Client c) {
+        return "normal";
+    }
+
+    /** RESET: drop the session state of later subsystems (MULTI, WATCH, subscriptions). */
+    public void sessionReset(Client c) {
+    }
+
+    private volatile boolean activeExpire = true;
+
+    /** DEBUG SET-ACTIVE-EXPIRE: whether workers delete expired keys in the background. */
+    public void activeExpire(boolean on) {
+        this.activeExpire = on;
+    }
+
+    public boolean activeExpire() {
+        return activeExpire;
+    }
+
+    public void resetNetworkStats() {
+        Host h = host;
+        if (h != null) {
+            h.resetStats();
+        }
+    }
+
+    public int monitors() {
+        return monitors.get();
+    }
+
+    public void monitorAdded() {
+        monitors.incrementAndGet();
+    }
+
+    public void monitorRemoved() {
+        monitors.decrementAndGet();
+    }
+}

@@ -1,0 +1,96 @@
+package io.damselfly.engine.exec;
+
+import io.damselfly.engine.command.CommandSpec;
+import io.damselfly.engine.resp.ByteOutput;
+
+import java.util.Arrays;
+
+/**
+ * Consecutive commands of one client that all run on the same shard, sent there together and
+ * answered together (one hop, one wake at most, for the whole run). Reused by its client; the
+ * arguments stay in the client's input buffer, which does not move while the batch is away.
+ * Also carries a single local command that waits for an intent lock on its own shard.
+ */
+final class RemoteBatch extends Message {
+    final Client client;
+    final int home;
+    int target;
+    boolean returning;
+
+    byte[] buf;
+    int[] off = new int[32];
+    int[] len = new int[32];
+    int argTotal;
+    int[] base = new int[8];
+    int[] argc = new int[8];
+    CommandSpec[] specs = new CommandSpec[8];
+    int count;
+    int next;
+    int db;
+    int protocol;
+    boolean sent;
+    boolean suspended;
+    final ByteOutput out = new ByteOutput(512);
+
+    RemoteBatch(Client client, int home) {
+        this.client = client;
+        this.home = home;
+    }
+
+    void open(int target, byte[] buf, int db, int protocol) {
+        this.target = target;
+        this.buf = buf;
+        this.db = db;
+        this.protocol = protocol;
+        this.argTotal = 0;
+        this.count = 0;
+        this.next = 0;
+        this.returning = false;
+        this.sent = false;
+        this.suspended = false;
+    }
+
+    boolean collecting() {
+        return count > 0 && !sent;
+    }
+
+    void add(CommandSpec spec, int[] poff, int[] plen, int n) {
+        if (count == specs.length) {
+            base = Arrays.copyOf(base, count * 2);
+            argc = Arrays.copyOf(argc, count * 2);
+            specs = Arrays.copyOf(specs, count * 2);
+        }
+        if (argTotal + n > off.length) {
+            int cap = Math.max(off.length * 2, argTotal + n);
+            off = Arrays.copyOf(off, cap);
+            len = Arrays.copyOf(len, cap);
+        }
+        System.arraycopy(poff, 0, off, argTotal, n);
+        System.arraycopy(plen, 0, len, argTotal, n);
+        base[count] = argTotal;
+        argc[count] = n;
+        specs[count] = spec;
+        argTotal += n;
+        count++;
+    }
+
+    void clear() {
+        count = 0;
+        next = 0;
+        argTotal = 0;
+        buf = null;
+        sent = false;
+        suspended = false;
+        returning = false;
+        Arrays.fill(specs, null);
+    }
+
+    @Override
+    public void deliver(Worker worker) {
+        if (returning) {
+            worker.batchReturned(this);
+        } else {
+            worker.runBatch(this);
+        }
+    }
+}

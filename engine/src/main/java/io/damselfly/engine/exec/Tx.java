@@ -1,0 +1,116 @@
+package io.damselfly.engine.exec;
+
+import io.damselfly.engine.command.CommandSpec;
+import io.damselfly.engine.command.MultiShardOp;
+import io.damselfly.engine.command.Request;
+
+/**
+ * A multi-shard operation in flight, seen from its coordinator: the client's home worker. One
+ * per client, reused. Fields other than the parts are written by the coordinator only, before
+ * it sends a phase to the shards (so the shards may read them during that phase).
+ */
+public final class Tx {
+    static final int IDLE = 0;
+    static final int SCHEDULING = 1;
+    static final int CANCELLING = 2;
+    static final int EXECUTING = 3;
+    static final int CONCLUDING = 4;
+
+    final Client client;
+    final Engine engine;
+    final TxPart[] partsByShard;
+    final int[] participants;
+    int participantCount;
+    int pending;
+    boolean refused;
+    int phase;
+    int hop;
+    boolean lastSent;
+    int lockMode;
+    int retries;
+
+    long id;
+    CommandSpec spec;
+    MultiShardOp op;
+    int db;
+    int protocol;
+    public final Request req = new Request();
+
+    /** Free slots for an operation to carry state from hop to hop (written by the coordinator). */
+    public Object payload;
+    public long value;
+    public boolean flag;
+    public String error;
+
+    Tx(Client client, Engine engine) {
+        this.client = client;
+        this.engine = engine;
+        this.partsByShard = new TxPart[engine.shards()];
+        this.participants = new int[engine.shards()];
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public int db() {
+        return db;
+    }
+
+    public int protocol() {
+        return protocol;
+    }
+
+    public CommandSpec spec() {
+        return spec;
+    }
+
+    public int participantCount() {
+        return participantCount;
+    }
+
+    public TxPart participant(int i) {
+        return partsByShard[participants[i]];
+    }
+
+    /** The part of the shard that owns argument {@code arg}, a key of the operation. */
+    public TxPart partOf(int shard) {
+        return partsByShard[shard];
+    }
+
+    TxPart part(int shard) {
+        TxPart p = partsByShard[shard];
+        if (p == null) {
+            p = new TxPart(this, shard);
+            partsByShard[shard] = p;
+        }
+        return p;
+    }
+
+    void addParticipant(int shard) {
+        participants[participantCount++] = shard;
+    }
+
+    void reset() {
+        for (int i = 0; i < participantCount; i++) {
+            partsByShard[participants[i]].reset();
+        }
+        participantCount = 0;
+        pending = 0;
+        refused = false;
+        phase = IDLE;
+        hop = 0;
+        lastSent = false;
+        payload = null;
+        value = 0;
+        flag = false;
+        error = null;
+        spec = null;
+        op = null;
+        retries = 0;
+    }
+}

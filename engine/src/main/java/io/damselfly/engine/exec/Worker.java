@@ -1,0 +1,912 @@
+package io.damselfly.engine.exec;
+
+import io.damselfly.engine.command.CommandContext;
+import io.damselfly.engine.command.CommandSpec;
+import io.damselfly.engine.command.MultiShardOp;
+import io.damselfly.engine.command.Request;
+import io.damselfly.engine.resp.ByteOutput;
+import io.damselfly.engine.resp.Reply;
+import io.damselfly.engine.resp.RespParser;
+import io.damselfly.engine.shard.Shard;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The engine side of one shard thread: runs its clients' commands in arrival order, sends
+ * commands whose keys live elsewhere to their shard (consecutive ones in one batch), runs the
+ * batches and transaction parts other workers send here, and coordinates its clients'
+ * multi-shard transactions. Everything here belongs to the owning thread; other threads reach
+ * it only through {@link Message}s.
+ *
+ * <p>Transactions follow DESIGN.md: an operation gets a global id, is scheduled on every shard
+ * it touches, where it takes intent locks on its keys and waits in a queue ordered by id, and
+ * runs on a shard when it is first in that queue. A shard refuses to schedule an operation
+ * whose id is below one it has already started; the coordinator then cancels and retries with
+ * a new id. So all shards run conflicting operations in the same order, and no client sees
+ * half of one: a single-shard command on a locked key waits for the lock, one on a free key
+ * runs at once.
+ */
+public final class Worker {
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+    private static final int ROUTE_HOME = -1;
+    private static final int ROUTE_MULTI = -2;
+    private static final int ROUTE_ALL = -3;
+    private static final int ROUTE_ERROR = -4;
+    private static final int ROUTE_LOCAL_WAIT = -5;
+
+    private final Engine engine;
+    private final int index;
+    private final Shard shard;
+    private final Reply reply;
+    private final CommandContext ctx;
+    private final ArrayDeque<Message> local = new ArrayDeque<>();
+    private final ArrayList<Client> flushQueue = new ArrayList<>();
+    private int[] keyScratch = new int[64];
+    private String routeError;
+
+    // shard side of transactions
+    private final ArrayList<TxPart> txQueue = new ArrayList<>();
+    private final LockTable locks = new LockTable();
+    private long maxStarted;
+    private final ArrayList<RemoteBatch> blocked = new ArrayList<>();
+
+    // statistics, owned by this thread; INFO gathers them through a message
+    private final long[] calls;
+    private final long[] nanos;
+    private final long[] rejected;
+    private final long[] failed;
+    private final Map<String, long[]> errorStats = new HashMap<>();
+    private long errorReplies;
+    private long commandsProcessed;
+    private final long[] opsSamples = new long[16];
+    private int opsSampleIndex;
+    private long lastSampleMs;
+    private long lastSampleCount;
+    private long nextCronMs;
+
+    Worker(Engine engine, int index) {
+        this.engine = engine;
+        this.index = index;
+        long seed = engine.hashSeed();
+        this.shard = new Shard(index, (int) engine.settings().databases.number(), seed);
+        this.reply = new Reply(this::countError);
+        this.ctx = new CommandContext(engine, this, reply);
+        int ids = engine.commands().idCount();
+        calls = new long[ids];
+        nanos = new long[ids];
+        rejected = new long[ids];
+        failed = new long[ids];
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public Shard shard() {
+        return shard;
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    private void countError(String code) {
+        errorReplies++;
+        long[] c = errorStats.computeIfAbsent(code, k -> new long[1]);
+        c[0]++;
+    }
+
+    // ------------------------------------------------------------------ loop integration
+
+    /** Refreshes the clock commands see. Called once per cycle by the owning thread. */
+    public void clock(long nowMs) {
+        shard.clock(nowMs);
+    }
+
+    /** Messages this worker sent to itself, run in order; returns how many ran. */
+    public int runLocal() {
+        int n = 0;
+        Message m;
+        while ((m = local.poll()) != null) {
+            m.deliver(this);
+            n++;
+        }
+        return n;
+    }
+
+    public boolean hasLocalWork() {
+        return !local.isEmpty();
+    }
+
+    /** Clients with replies to write; the owner drains and clears it at the end of a cycle. */
+    public ArrayList<Client> flushQueue() {
+        return flushQueue;
+    }
+
+    void markFlush(Client c) {
+        if (!c.queuedForFlush) {
+            c.queuedForFlush = true;
+            flushQueue.add(c);
+        }
+    }
+
+    /** Called by the owner after writing a client's output. */
+    public static void flushed(Client c) {
+        c.queuedForFlush = false;
+    }
+
+    void send(int target, Message m) {
+        if (target == index) {
+            local.add(m);
+        } else {
+            engine.router().send(target, m);
+        }
+    }
+
+    /**
+     * Periodic work (serverCron): active expiry at {@code hz}, and the ops/sec samples.
+     * Returns the number of keys it expired.
+     */
+    public long cron(long nowMs) {
+        if (nowMs < nextCronMs) {
+            return 0;
+        }
+        int hz = (int) engine.settings().hz.number();
+        nextCronMs = nowMs + Math.max(1, 1000 / hz);
+        if (nowMs - lastSampleMs >= 100) {
+            long dt = Math.max(1, nowMs - lastSampleMs);
+            opsSamples[opsSampleIndex++ & 15] = (commandsProcessed - lastSampleCount) * 1000 / dt;
+            lastSampleMs = nowMs;
+            lastSampleCount = commandsProcessed;
+        }
+        if (!engine.activeExpire()) {
+            return 0;
+        }
+        int effort = (int) engine.settings().activeExpireEffort.number();
+        return shard.activeExpire(200 * effort);
+    }
+
+    // ------------------------------------------------------------------ client commands
+
+    private boolean authRequired(Client c) {
+        return !c.authenticated && !engine.settings().requirepass.value().isEmpty();
+    }
+
+    /**
+     * Runs as many of the client's buffered commands as it can: until the input holds no
+     * complete command, or a command is away on another shard.
+     */
+    public void process(Client c) {
+        long maxBulk = engine.settings().protoMaxBulkLen.number();
+        while (!c.parked && !c.closed() && !c.hasFlag(Client.FLAG_CLOSE_AFTER_REPLY)) {
+            if (!c.hasPending) {
+                int st = c.parser.parse(c.in, c.inLimit, maxBulk, authRequired(c));
+                if (st == RespParser.INCOMPLETE) {
+                    break;
+                }
+                if (st == RespParser.ERROR) {
+                    if (c.batch != null && c.batch.collecting()) {
+                        sendBatch(c); // its replies come first; the error is found again on return
+                        return;
+                    }
+                    reply.target(c.out, c.protocol).error("ERR " + c.parser.error());
+                    c.setFlag(Client.FLAG_CLOSE_AFTER_REPLY);
+                    markFlush(c);
+                    LOG.debug("protocol error from client {}: {}", c.id(), c.parser.error());
+                    return;
+                }
+                c.hasPending = true;
+            }
+            dispatch(c);
+        }
+        if (c.batch != null && c.batch.collecting()) {
+            sendBatch(c);
+        }
+        c.compactIfDrained();
+    }
+
+    private void dispatch(Client c) {
+        Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
+        CommandSpec spec = resolve(c, r);
+        int n = 0;
+        int target;
+        if (spec == null) {
+            target = ROUTE_ERROR;
+        } else {
+            target = route(c, spec, r);
+            n = keyCount;
+        }
+        RemoteBatch b = c.batch;
+        if (b != null && b.collecting()) {
+            if (target >= 0 && target != index && target == b.target) {
+                feedMonitors(c, spec, r);
+                b.add(spec, r.offsets(), r.lengths(), r.argc());
+                commandSeen(c, spec);
+                c.hasPending = false;
+            } else {
+                sendBatch(c);
+            }
+            return;
+        }
+        c.lastInteractionMs = shard.now();
+        switch (target) {
+            case ROUTE_ERROR -> {
+                if (spec != null) {
+                    rejected[spec.id()]++;
+                }
+                reply.target(c.out, c.protocol).error(routeError);
+                c.hasPending = false;
+                markFlush(c);
+            }
+            case ROUTE_HOME -> {
+                feedMonitors(c, spec, r);
+                commandSeen(c, spec);
+                runHere(c, spec);
+            }
+            case ROUTE_MULTI, ROUTE_ALL -> {
+                feedMonitors(c, spec, r);
+                commandSeen(c, spec);
+                calls[spec.id()]++;
+                startTx(c, spec, r, n, target == ROUTE_ALL);
+            }
+            default -> {
+                feedMonitors(c, spec, r);
+                commandSeen(c, spec);
+                if (target == index) {
+                    if (mustWait(spec, r, c.db, null)) {
+                        if (b == null) {
+                            b = c.batch = new RemoteBatch(c, index);
+                        }
+                        b.open(index, c.in, c.db, c.protocol);
+                        b.add(spec, r.offsets(), r.lengths(), r.argc());
+                        b.sent = true;
+                        b.suspended = true;
+                        blocked.add(b);
+                        c.parked = true;
+                        c.hasPending = false;
+                    } else {
+                        runHere(c, spec);
+                    }
+                } else {
+                    if (b == null) {
+                        b = c.batch = new RemoteBatch(c, index);
+                    }
+                    b.open(target, c.in, c.db, c.protocol);
+                    b.add(spec, r.offsets(), r.lengths(), r.argc());
+                    c.hasPending = false;
+                }
+            }
+        }
+    }
+
+    private void commandSeen(Client c, CommandSpec spec) {
+        c.lastCommand = spec.fullName();
+    }
+
+    private void feedMonitors(Client c, CommandSpec spec, Request r) {
+        if (engine.monitors() > 0 && !spec.has(CommandSpec.SKIP_MONITOR) && !spec.has(CommandSpec.ADMIN)) {
+            engine.host().feedMonitors(c, r, c.db);
+        }
+    }
+
+    private CommandSpec resolve(Client c, Request r) {
+        CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
+        if (spec == null) {
+            StringBuilder args = new StringBuilder();
+            for (int i = 1; i < r.argc() && args.length() < 128; i++) {
+                String a = r.str(i);
+                int room = 128 - args.length();
+                args.append('\'').append(a, 0, Math.min(a.length(), room)).append("' ");
+            }
+            String name = r.str(0);
+            routeError = "ERR unknown command '" + (name.length() > 128 ? name.substring(0, 128) : name)
+                    + "', with args beginning with: " + args;
+            return null;
+        }
+        if (!spec.subcommands().isEmpty() && r.argc() >= 2) {
+            CommandSpec sub = spec.subcommands().get(r.lower(1));
+            if (sub == null) {
+                String a = r.str(1);
+                routeError = "ERR unknown subcommand '" + (a.length() > 128 ? a.substring(0, 128) : a) + "'. Try "
+                        + spec.name().toUpperCase(Locale.ROOT) + " HELP.";
+                rejected[spec.id()]++;
+                return null;
+            }
+            spec = sub;
+        }
+        if (!spec.checkArity(r.argc())) {
+            routeError = "ERR wrong number of arguments for '" + spec.fullName() + "' command";
+            rejected[spec.id()]++;
+            return null;
+        }
+        if (authRequired(c) && !spec.has(CommandSpec.NO_AUTH)) {
+            routeError = "NOAUTH Authentication required.";
+            rejected[spec.id()]++;
+            return null;
+        }
+        String gate = engine.commandGate(c, spec, r);
+        if (gate != null) {
+            routeError = gate;
+            rejected[spec.id()]++;
+            return null;
+        }
+        return spec;
+    }
+
+    private int keyCount;
+
+    /** Where the command runs: this or another shard's index, or one of the ROUTE_ values. */
+    private int route(Client c, CommandSpec spec, Request r) {
+        keyCount = 0;
+        switch (spec.route()) {
+            case HOME:
+                return ROUTE_HOME;
+            case ALL:
+                return ROUTE_ALL;
+            case SELECTED: {
+                int s = spec.selector().select(r, engine.shards());
+                return s < 0 ? ROUTE_HOME : s;
+            }
+            default:
+                break;
+        }
+        if (keyScratch.length < r.argc()) {
+            keyScratch = new int[Math.max(r.argc(), keyScratch.length * 2)];
+        }
+        int n = spec.keys(r, keyScratch);
+        if (n <= 0) {
+            return ROUTE_HOME; // malformed or keyless: the handler reports the error at home
+        }
+        keyCount = n;
+        byte[] buf = r.buf();
+        int first = engine.shardOf(buf, r.off(keyScratch[0]), r.len(keyScratch[0]));
+        for (int k = 1; k < n; k++) {
+            int s = engine.shardOf(buf, r.off(keyScratch[k]), r.len(keyScratch[k]));
+            if (s != first) {
+                if (spec.multi() == null) {
+                    routeError = "CROSSSLOT Keys in request don't hash to the same slot";
+                    return ROUTE_ERROR;
+                }
+                return ROUTE_MULTI;
+            }
+        }
+        return first;
+    }
+
+    private void runHere(Client c, CommandSpec spec) {
+        ctx.shard = shard;
+        ctx.db = shard.db(c.db);
+        ctx.client = c;
+        ctx.spec = spec;
+        reply.target(c.out, c.protocol);
+        c.hasPending = false;
+        run(spec);
+        c.commandsProcessed++;
+        markFlush(c);
+    }
+
+    /** Runs a command's handler with ctx filled in, counting calls, time and failures. */
+    private void run(CommandSpec spec) {
+        long errorsBefore = errorReplies;
+        long t0 = System.nanoTime();
+        try {
+            spec.handler().execute(ctx);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            LOG.error("command {} failed", spec.fullName(), e);
+            reply.error("ERR internal error: " + e);
+        }
+        nanos[spec.id()] += System.nanoTime() - t0;
+        calls[spec.id()]++;
+        commandsProcessed++;
+        if (errorReplies != errorsBefore) {
+            failed[spec.id()]++;
+        }
+    }
+
+    private void sendBatch(Client c) {
+        RemoteBatch b = c.batch;
+        b.sent = true;
+        c.parked = true;
+        send(b.target, b);
+    }
+
+    // ------------------------------------------------------------------ batches (shard side)
+
+    /** Whether a single-shard command must wait for an intent lock (or a command queued before it). */
+    private boolean mustWait(CommandSpec spec, Request r, int db, RemoteBatch self) {
+        if (locks.isEmpty() && (blocked.isEmpty() || (blocked.size() == 1 && blocked.get(0) == self))) {
+            return false;
+        }
+        boolean exclusive = !spec.has(CommandSpec.READONLY);
+        if (keyScratch.length < r.argc()) {
+            keyScratch = new int[Math.max(r.argc(), keyScratch.length * 2)];
+        }
+        int n = spec.route() == CommandSpec.Route.KEYS ? spec.keys(r, keyScratch) : 0;
+        if (n <= 0) {
+            return locks.shardBusy(false) && spec.route() == CommandSpec.Route.KEYS;
+        }
+        byte[] buf = r.buf();
+        for (int k = 0; k < n; k++) {
+            int a = keyScratch[k];
+            if (locks.conflicts(db, buf, r.off(a), r.len(a), exclusive)) {
+                return true;
+            }
+        }
+        // keep the order of commands already waiting on the same keys
+        for (RemoteBatch w : blocked) {
+            if (w == self) {
+                break;
+            }
+            if (w.db == db && sharesKey(w, r, n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private final Request otherReq = new Request();
+    private int[] otherKeys = new int[16];
+
+    private boolean sharesKey(RemoteBatch w, Request r, int n) {
+        int i = w.next;
+        Request o = otherReq.set(w.buf, w.off, w.len, w.base[i], w.argc[i]);
+        if (otherKeys.length < o.argc()) {
+            otherKeys = new int[o.argc()];
+        }
+        int m = w.specs[i].route() == CommandSpec.Route.KEYS ? w.specs[i].keys(o, otherKeys) : 0;
+        byte[] buf = r.buf();
+        for (int k = 0; k < n; k++) {
+            int a = keyScratch[k];
+            for (int j = 0; j < m; j++) {
+                int b = otherKeys[j];
+                if (r.len(a) == o.len(b) && java.util.Arrays.equals(buf, r.off(a), r.off(a) + r.len(a),
+                        o.buf(), o.off(b), o.off(b) + o.len(b))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    void runBatch(RemoteBatch b) {
+        while (b.next < b.count) {
+            int i = b.next;
+            Request r = ctx.req.set(b.buf, b.off, b.len, b.base[i], b.argc[i]);
+            CommandSpec spec = b.specs[i];
+            if (mustWait(spec, r, b.db, b)) {
+                if (!b.suspended) {
+                    b.suspended = true;
+                    blocked.add(b);
+                }
+                return;
+            }
+            ctx.req.set(b.buf, b.off, b.len, b.base[i], b.argc[i]);
+            ctx.shard = shard;
+            ctx.db = shard.db(b.db);
+            ctx.client = b.client;
+            ctx.spec = spec;
+            reply.target(b.out, b.protocol);
+            run(spec);
+            b.next++;
+        }
+        if (b.suspended) {
+            blocked.remove(b);
+            b.suspended = false;
+        }
+        b.returning = true;
+        send(b.home, b);
+    }
+
+    void batchReturned(RemoteBatch b) {
+        Client c = b.client;
+        if (!c.closed()) {
+            if (b.target == index) {
+                c.out.write(b.out);
+            } else {
+                c.out.write(b.out);
+            }
+            markFlush(c);
+        }
+        c.commandsProcessed += b.count;
+        b.out.clear();
+        b.out.shrinkIfEmpty(64 * 1024);
+        b.clear();
+        c.parked = false;
+        if (c.closed()) {
+            c.afterAway();
+        } else {
+            process(c);
+        }
+    }
+
+    private void retryBlocked() {
+        for (int i = 0; i < blocked.size(); ) {
+            RemoteBatch b = blocked.get(i);
+            int before = blocked.size();
+            runBatch(b);
+            if (blocked.size() < before) {
+                continue;
+            }
+            i++;
+        }
+    }
+
+    // ------------------------------------------------------------------ transactions (coordinator)
+
+    private void startTx(Client c, CommandSpec spec, Request r, int n, boolean all) {
+        Tx tx = c.tx;
+        if (tx == null) {
+            tx = c.tx = new Tx(c, engine);
+        }
+        tx.spec = spec;
+        tx.op = spec.multi();
+        tx.db = c.db;
+        tx.protocol = c.protocol;
+        tx.lockMode = tx.op.lockMode();
+        tx.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
+        if (all) {
+            for (int s = 0; s < engine.shards(); s++) {
+                tx.part(s).reset();
+                tx.addParticipant(s);
+            }
+        } else {
+            for (int s = 0; s < engine.shards(); s++) {
+                if (tx.partsByShard[s] != null) {
+                    tx.partsByShard[s].reset();
+                }
+            }
+            byte[] buf = r.buf();
+            for (int k = 0; k < n; k++) {
+                int a = keyScratch[k];
+                int s = engine.shardOf(buf, r.off(a), r.len(a));
+                TxPart p = tx.part(s);
+                if (p.keyCount == 0) {
+                    tx.addParticipant(s);
+                }
+                p.addKey(a);
+            }
+        }
+        c.hasPending = false;
+        String error = tx.op.precheck(tx, shard.databases());
+        if (error != null) {
+            reply.target(c.out, c.protocol).error(error);
+            failed[spec.id()]++;
+            tx.reset();
+            markFlush(c);
+            return;
+        }
+        c.parked = true;
+        if (tx.lockMode == MultiShardOp.LOCK_NONE) {
+            executeHop(tx, 0);
+        } else {
+            schedule(tx);
+        }
+    }
+
+    private void schedule(Tx tx) {
+        tx.id = engine.nextTxId();
+        tx.phase = Tx.SCHEDULING;
+        tx.refused = false;
+        tx.pending = tx.participantCount;
+        for (int i = 0; i < tx.participantCount; i++) {
+            TxPart p = tx.participant(i);
+            p.state = TxPart.SCHEDULE;
+            send(p.shard, p);
+        }
+    }
+
+    private void executeHop(Tx tx, int hop) {
+        tx.phase = Tx.EXECUTING;
+        tx.hop = hop;
+        tx.lastSent = tx.op.isLast(tx, hop);
+        tx.pending = tx.participantCount;
+        for (int i = 0; i < tx.participantCount; i++) {
+            TxPart p = tx.participant(i);
+            p.state = TxPart.EXECUTE;
+            p.hop = hop;
+            p.last = tx.lastSent;
+            send(p.shard, p);
+        }
+    }
+
+    private void conclude(Tx tx) {
+        tx.phase = Tx.CONCLUDING;
+        tx.pending = tx.participantCount;
+        for (int i = 0; i < tx.participantCount; i++) {
+            TxPart p = tx.participant(i);
+            p.state = TxPart.CONCLUDE;
+            send(p.shard, p);
+        }
+    }
+
+    void txOnCoordinator(TxPart p) {
+        Tx tx = p.tx;
+        switch (p.state) {
+            case TxPart.SCHEDULED, TxPart.REFUSED -> {
+                if (p.state == TxPart.REFUSED) {
+                    tx.refused = true;
+                }
+                if (--tx.pending == 0) {
+                    if (!tx.refused) {
+                        executeHop(tx, 0);
+                    } else {
+                        cancel(tx);
+                    }
+                }
+            }
+            case TxPart.CANCELLED -> {
+                if (--tx.pending == 0) {
+                    tx.retries++;
+                    schedule(tx);
+                }
+            }
+            case TxPart.EXECUTED -> {
+                if (--tx.pending == 0) {
+                    if (tx.lastSent) {
+                        finish(tx);
+                    } else if (tx.op.afterHop(tx, tx.hop) == MultiShardOp.NEXT) {
+                        executeHop(tx, tx.hop + 1);
+                    } else {
+                        conclude(tx);
+                    }
+                }
+            }
+            case TxPart.CONCLUDED -> {
+                if (--tx.pending == 0) {
+                    finish(tx);
+                }
+            }
+            default -> throw new IllegalStateException("unexpected part state " + p.state);
+        }
+    }
+
+    private void cancel(Tx tx) {
+        tx.phase = Tx.CANCELLING;
+        int n = 0;
+        for (int i = 0; i < tx.participantCount; i++) {
+            if (tx.participant(i).state == TxPart.SCHEDULED) {
+                n++;
+            }
+        }
+        tx.pending = n;
+        if (n == 0) {
+            tx.retries++;
+            schedule(tx);
+            return;
+        }
+        for (int i = 0; i < tx.participantCount; i++) {
+            TxPart p = tx.participant(i);
+            if (p.state == TxPart.SCHEDULED) {
+                p.state = TxPart.CANCEL;
+                send(p.shard, p);
+            }
+        }
+    }
+
+    private void finish(Tx tx) {
+        Client c = tx.client;
+        if (!c.closed()) {
+            reply.target(c.out, c.protocol);
+            long errorsBefore = errorReplies;
+            tx.op.reply(tx, reply);
+            if (errorReplies != errorsBefore) {
+                failed[tx.spec.id()]++;
+            }
+            markFlush(c);
+        }
+        commandsProcessed++;
+        c.commandsProcessed++;
+        tx.reset();
+        c.parked = false;
+        if (c.closed()) {
+            c.afterAway();
+        } else {
+            process(c);
+        }
+    }
+
+    // ------------------------------------------------------------------ transactions (shard side)
+
+    void txOnShard(TxPart p) {
+        Tx tx = p.tx;
+        int coordinator = tx.client.home();
+        switch (p.state) {
+            case TxPart.SCHEDULE -> {
+                if (tx.id < maxStarted) {
+                    p.state = TxPart.REFUSED;
+                } else {
+                    enqueue(p);
+                    acquire(p);
+                    p.state = TxPart.SCHEDULED;
+                }
+                send(coordinator, p);
+            }
+            case TxPart.EXECUTE -> {
+                if (tx.lockMode == MultiShardOp.LOCK_NONE) {
+                    runStep(p);
+                    p.state = TxPart.EXECUTED;
+                    send(coordinator, p);
+                } else {
+                    p.ready = true;
+                    runQueue();
+                }
+            }
+            case TxPart.CANCEL, TxPart.CONCLUDE -> {
+                txQueue.remove(p);
+                release(p);
+                p.state = p.state == TxPart.CANCEL ? TxPart.CANCELLED : TxPart.CONCLUDED;
+                send(coordinator, p);
+                runQueue();
+                retryBlocked();
+            }
+            default -> throw new IllegalStateException("unexpected part state " + p.state);
+        }
+    }
+
+    private void enqueue(TxPart p) {
+        int i = txQueue.size();
+        while (i > 0 && txQueue.get(i - 1).tx.id > p.tx.id) {
+            i--;
+        }
+        txQueue.add(i, p);
+    }
+
+    private void acquire(TxPart p) {
+        Tx tx = p.tx;
+        if (tx.lockMode == MultiShardOp.LOCK_SHARD) {
+            locks.lockShard(true);
+            p.shardLock = true;
+            return;
+        }
+        boolean exclusive = !tx.spec.has(CommandSpec.READONLY);
+        Request r = tx.req;
+        for (int k = 0; k < p.keyCount; k++) {
+            int a = p.keyArgs[k];
+            LockTable.Key key = new LockTable.Key(tx.db, r.buf(), r.off(a), r.len(a));
+            locks.lock(key, exclusive);
+            p.held.add(key);
+        }
+    }
+
+    private void release(TxPart p) {
+        if (p.shardLock) {
+            locks.unlockShard(true);
+            p.shardLock = false;
+        }
+        boolean exclusive = !p.tx.spec.has(CommandSpec.READONLY);
+        for (LockTable.Key key : p.held) {
+            locks.unlock(key, exclusive);
+        }
+        p.held.clear();
+    }
+
+    private void runQueue() {
+        boolean released = false;
+        while (!txQueue.isEmpty()) {
+            TxPart head = txQueue.get(0);
+            if (!head.ready) {
+                break;
+            }
+            head.ready = false;
+            if (head.tx.id > maxStarted) {
+                maxStarted = head.tx.id;
+            }
+            runStep(head);
+            boolean last = head.last;
+            if (last) {
+                txQueue.remove(0);
+                release(head);
+                released = true;
+            }
+            head.state = TxPart.EXECUTED;
+            send(head.tx.client.home(), head);
+            if (!last) {
+                break;
+            }
+        }
+        if (released) {
+            retryBlocked();
+        }
+    }
+
+    private void runStep(TxPart p) {
+        Tx tx = p.tx;
+        ctx.req.set(tx.req.buf(), tx.req.offsets(), tx.req.lengths(), tx.req.base(), tx.req.argc());
+        ctx.shard = shard;
+        ctx.db = shard.db(tx.db);
+        ctx.client = tx.client;
+        ctx.spec = tx.spec;
+        reply.target(p.out, tx.protocol);
+        shard.journalTransaction(tx.id, tx.participantCount);
+        try {
+            tx.op.step(ctx, p, p.hop);
+        } catch (RuntimeException e) {
+            LOG.error("step of {} failed", tx.spec.fullName(), e);
+            p.payload = e;
+        } finally {
+            shard.journalTransaction(0, 1);
+        }
+    }
+
+    // ------------------------------------------------------------------ statistics for INFO
+
+    /** A copy of this worker's statistics, taken on its own thread. */
+    public Stats stats() {
+        Stats s = new Stats();
+        s.calls = calls.clone();
+        s.nanos = nanos.clone();
+        s.rejected = rejected.clone();
+        s.failed = failed.clone();
+        s.errors = new HashMap<>();
+        errorStats.forEach((k, v) -> s.errors.put(k, v[0]));
+        s.errorReplies = errorReplies;
+        s.commandsProcessed = commandsProcessed;
+        long sum = 0;
+        for (long v : opsSamples) {
+            sum += v;
+        }
+        s.opsPerSec = sum / opsSamples.length;
+        s.expiredKeys = shard.expiredKeys();
+        s.hits = shard.keyspaceHits();
+        s.misses = shard.keyspaceMisses();
+        s.dirty = shard.dirty();
+        s.usedMemory = shard.usedMemory();
+        s.reservedMemory = shard.reservedMemory();
+        s.bucketsAhead = shard.versions().bucketsSerialisedAhead();
+        int dbs = shard.databases();
+        s.keys = new long[dbs];
+        s.expires = new long[dbs];
+        for (int i = 0; i < dbs; i++) {
+            s.keys[i] = shard.db(i).size();
+            s.expires[i] = shard.db(i).expiringCount();
+        }
+        s.blocked = blocked.size();
+        s.txQueued = txQueue.size();
+        return s;
+    }
+
+    /** Clears the statistics CONFIG RESETSTAT resets. */
+    public void resetStats() {
+        java.util.Arrays.fill(calls, 0);
+        java.util.Arrays.fill(nanos, 0);
+        java.util.Arrays.fill(rejected, 0);
+        java.util.Arrays.fill(failed, 0);
+        errorStats.clear();
+        errorReplies = 0;
+        shard.resetStats();
+    }
+
+    /** One worker's statistics at one moment. */
+    public static final class Stats {
+        public long[] calls;
+        public long[] nanos;
+        public long[] rejected;
+        public long[] failed;
+        public Map<String, Long> errors;
+        public long errorReplies;
+        public long commandsProcessed;
+        public long opsPerSec;
+        public long expiredKeys;
+        public long hits;
+        public long misses;
+        public long dirty;
+        public long usedMemory;
+        public long reservedMemory;
+        public long bucketsAhead;
+        public long[] keys;
+        public long[] expires;
+        public int blocked;
+        public int txQueued;
+    }
+
+    /** A reply buffer a test or an embedded caller can use to run one command directly. */
+    public static ByteOutput newOutput() {
+        return new ByteOutput(256);
+    }
+}
