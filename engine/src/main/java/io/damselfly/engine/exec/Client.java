@@ -24,7 +24,7 @@ public class Client {
     public static final int FLAG_INTERNAL = 8;
 
     private final long id;
-    private final int home;
+    private int home;
     private final long createdMs;
 
     byte[] in = new byte[INITIAL_BUFFER];
@@ -61,6 +61,11 @@ public class Client {
 
     public int home() {
         return home;
+    }
+
+    /** Moves the client to another worker; only while no thread owns it (in flight between them). */
+    protected void home(int worker) {
+        this.home = worker;
     }
 
     public long createdMs() {

@@ -129,6 +129,22 @@ public final class Worker {
         return flushQueue;
     }
 
+    private Object attachment;
+
+    /** The thread host's own state for this worker (the server's proactor). */
+    public void attach(Object o) {
+        this.attachment = o;
+    }
+
+    public Object attachment() {
+        return attachment;
+    }
+
+    /** Queues a client whose output got bytes from outside a command (MONITOR lines ...). */
+    public void markForFlush(Client c) {
+        markFlush(c);
+    }
+
     void markFlush(Client c) {
         if (!c.queuedForFlush) {
             c.queuedForFlush = true;

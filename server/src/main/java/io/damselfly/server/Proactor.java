@@ -1,0 +1,451 @@
+package io.damselfly.server;
+
+import io.damselfly.engine.config.ClientOutputLimits;
+import io.damselfly.engine.exec.Client;
+import io.damselfly.engine.exec.Message;
+import io.damselfly.engine.exec.Worker;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * One thread per core: its own {@link Selector} over the connections handed to it, its own
+ * shard (through its {@link Worker}) and an MPSC inbox for work from other threads.
+ *
+ * <p>Duty cycle: select without blocking and read and run every complete command of the ready
+ * connections; drain the inbox (batches and transaction parts of other shards, replies coming
+ * back); write each connection's replies once; periodic work. With nothing to do it polls for
+ * {@code idle-spin-us} before it blocks in {@code select()}, because waking a blocked thread
+ * costs tens of microseconds here (DESIGN.md, "What a hop costs").
+ *
+ * <p>Waking: before blocking, the proactor sets {@link #sleeping} (a volatile write) and then
+ * checks its inbox (a volatile read of the queue's producer index); a sender offers to the
+ * inbox (a CAS on that index) and then reads {@link #sleeping}. Both are sequentially
+ * consistent, so either the proactor sees the message or the sender sees it sleeping and calls
+ * {@link Selector#wakeup()}; a CAS on the flag makes that at most one wakeup per sleep.
+ */
+final class Proactor implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(Proactor.class);
+    private static final int INBOX_BATCH = 4096;
+
+    final int index;
+    final Server server;
+    final Worker worker;
+    final Selector selector;
+    final MpscUnboundedAtomicArrayQueue<Message> inbox = new MpscUnboundedAtomicArrayQueue<>(1024);
+    final AtomicBoolean sleeping = new AtomicBoolean();
+    private final ServerSocketChannel acceptor;
+    private final Consumer<SelectionKey> onReady = this::onReady;
+    private final ArrayList<Connection> connections = new ArrayList<>();
+    /** Peers this proactor sent to during the current cycle; woken once at its end. */
+    private long wakeMask;
+    private long[] wakeMaskWide;
+    private int readyCount;
+    private volatile boolean running = true;
+    Thread thread;
+
+    long bytesIn;
+    long bytesOut;
+    long reads;
+    long writes;
+
+    Proactor(int index, Server server, Worker worker, ServerSocketChannel acceptor) throws IOException {
+        this.index = index;
+        this.server = server;
+        this.worker = worker;
+        this.selector = Selector.open();
+        this.acceptor = acceptor;
+        if (acceptor != null) {
+            acceptor.register(selector, SelectionKey.OP_ACCEPT);
+        }
+        worker.attach(this);
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    /** Called by the router on the sending thread. */
+    void deliver(Message m) {
+        inbox.offer(m);
+    }
+
+    /** Wakes this proactor if it is blocked in select (at most once per sleep). */
+    void wakeIfSleeping() {
+        if (sleeping.get() && sleeping.compareAndSet(true, false)) {
+            selector.wakeup();
+        }
+    }
+
+    /** Remembers to wake proactor {@code target} at the end of this cycle. */
+    void wakeLater(int target) {
+        if (target < 64) {
+            wakeMask |= 1L << target;
+        } else {
+            if (wakeMaskWide == null) {
+                wakeMaskWide = new long[(server.proactorCount() + 63) / 64];
+            }
+            wakeMaskWide[target >>> 6] |= 1L << (target & 63);
+        }
+    }
+
+    private void wakePeers() {
+        long m = wakeMask;
+        wakeMask = 0;
+        while (m != 0) {
+            int t = Long.numberOfTrailingZeros(m);
+            m &= m - 1;
+            server.proactor(t).wakeIfSleeping();
+        }
+        if (wakeMaskWide != null) {
+            for (int w = 0; w < wakeMaskWide.length; w++) {
+                long bits = wakeMaskWide[w];
+                wakeMaskWide[w] = 0;
+                while (bits != 0) {
+                    int t = w * 64 + Long.numberOfTrailingZeros(bits);
+                    bits &= bits - 1;
+                    if (t >= 64) {
+                        server.proactor(t).wakeIfSleeping();
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    @Override
+    public void run() {
+        long spinNs = 0;
+        long idleSince = System.nanoTime();
+        try {
+            while (running) {
+                long nowNs = System.nanoTime();
+                int work = cycle(0);
+                if (work > 0) {
+                    idleSince = nowNs;
+                    continue;
+                }
+                spinNs = server.settings().idleSpinMicros.number() * 1000;
+                if (nowNs - idleSince < spinNs) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                sleeping.set(true);
+                if (!inbox.isEmpty() || worker.hasLocalWork()) {
+                    sleeping.set(false);
+                    continue;
+                }
+                long timeout = Math.max(1, 1000 / Math.max(1, server.settings().hz.number()));
+                cycle(timeout);
+                sleeping.set(false);
+                idleSince = System.nanoTime();
+            }
+        } catch (Throwable t) {
+            LOG.error("proactor {} stopped by an unexpected error", index, t);
+            server.fatal(t);
+        } finally {
+            closeAll();
+        }
+    }
+
+    /** One duty cycle; {@code blockMs} > 0 blocks in select for up to that long. Returns work done. */
+    int cycle(long blockMs) throws IOException {
+        long nowMs = System.currentTimeMillis();
+        worker.clock(nowMs);
+        readyCount = 0;
+        if (blockMs > 0) {
+            selector.select(onReady, blockMs);
+            worker.clock(System.currentTimeMillis());
+        } else {
+            selector.selectNow(onReady);
+        }
+        int work = readyCount;
+        Message m;
+        int drained = 0;
+        while (drained < INBOX_BATCH && (m = inbox.poll()) != null) {
+            m.deliver(worker);
+            drained++;
+        }
+        work += drained;
+        work += worker.runLocal();
+        work += flush();
+        long expired = worker.cron(nowMs);
+        if (expired > 0) {
+            work++;
+        }
+        if (wakeMask != 0 || wakeMaskWide != null) {
+            wakePeers();
+        }
+        return work;
+    }
+
+    private void onReady(SelectionKey key) {
+        readyCount++;
+        try {
+            if (!key.isValid()) {
+                return;
+            }
+            if (key.isAcceptable()) {
+                accept();
+                return;
+            }
+            Connection c = (Connection) key.attachment();
+            if (key.isReadable()) {
+                read(c);
+            }
+            if (key.isValid() && key.isWritable()) {
+                write(c);
+            }
+        } catch (java.nio.channels.CancelledKeyException e) {
+            // closed meanwhile
+        }
+    }
+
+    private void accept() {
+        for (;;) {
+            SocketChannel ch;
+            try {
+                ch = acceptor.accept();
+            } catch (IOException e) {
+                LOG.warn("accept failed: {}", e.getMessage());
+                return;
+            }
+            if (ch == null) {
+                return;
+            }
+            server.adopt(ch);
+        }
+    }
+
+    /** Takes a connection as its new home (a new client, or one handed over). */
+    void adopt(Connection c) {
+        try {
+            c.owner = this;
+            c.key = c.channel.register(selector, SelectionKey.OP_READ, c);
+            connections.add(c);
+            if (c.inputPending() > 0) {
+                worker.process(c);
+            }
+        } catch (ClosedChannelException e) {
+            server.forget(c);
+        }
+    }
+
+    private void read(Connection c) {
+        if (c.closed()) {
+            return;
+        }
+        int room = c.prepareRead(server.settings().clientQueryBufferLimit.number());
+        if (room == Client.OVER_LIMIT) {
+            LOG.warn("Closing client that reached max query buffer length: id={} addr={}", c.id(), c.address());
+            close(c);
+            return;
+        }
+        if (room == Client.WAIT) {
+            // A command is away on another shard and the buffer is full: stop reading until it returns.
+            pauseReading(c);
+            return;
+        }
+        int n;
+        try {
+            n = c.channel.read(c.readView());
+        } catch (IOException e) {
+            close(c);
+            return;
+        }
+        if (n < 0) {
+            close(c);
+            return;
+        }
+        reads++;
+        if (n == 0) {
+            return;
+        }
+        bytesIn += n;
+        c.inputAdvanced(n);
+        worker.process(c);
+    }
+
+    private void pauseReading(Connection c) {
+        if (!c.readPaused && c.key.isValid()) {
+            c.readPaused = true;
+            c.key.interestOps(c.key.interestOps() & ~SelectionKey.OP_READ);
+        }
+    }
+
+    private void resumeReading(Connection c) {
+        if (c.readPaused && c.key.isValid()) {
+            c.readPaused = false;
+            c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
+        }
+    }
+
+    /** Writes the replies of every connection that got some this cycle. */
+    private int flush() {
+        ArrayList<Client> queue = worker.flushQueue();
+        int n = queue.size();
+        if (n == 0) {
+            return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            Connection c = (Connection) queue.get(i);
+            Worker.flushed(c);
+            if (c.owner != this) {
+                continue;
+            }
+            if (c.readPaused && !c.parked()) {
+                resumeReading(c);
+                if (c.inputPending() > 0) {
+                    worker.process(c);
+                }
+            }
+            if (c.parked() && !c.closed()) {
+                // Part of this read's commands are still away: write the whole batch's replies
+                // in one go when they are back (one write per pipelined batch).
+                continue;
+            }
+            if (!c.closed()) {
+                write(c);
+            }
+        }
+        queue.subList(0, n).clear();
+        return n;
+    }
+
+    private void write(Connection c) {
+        long pending = c.pendingOutput();
+        if (pending > 0) {
+            int n;
+            try {
+                n = c.channel.write(c.writeView());
+            } catch (IOException e) {
+                close(c);
+                return;
+            }
+            writes++;
+            bytesOut += n;
+            c.sent += n;
+            pending -= n;
+        }
+        if (pending == 0) {
+            c.output().clear();
+            c.sent = 0;
+            c.output().shrinkIfEmpty(64 * 1024);
+            c.softLimitSince = 0;
+            if (c.key.isValid() && (c.key.interestOps() & SelectionKey.OP_WRITE) != 0) {
+                c.key.interestOps(c.key.interestOps() & ~SelectionKey.OP_WRITE);
+            }
+            if (c.hasFlag(Client.FLAG_CLOSE_AFTER_REPLY)) {
+                close(c);
+            }
+            return;
+        }
+        if (overLimit(c, pending)) {
+            LOG.warn("Client id={} addr={} closed for overcoming of output buffer limits.", c.id(), c.address());
+            close(c);
+            return;
+        }
+        if (c.sent > 64 * 1024 && c.sent > c.output().size() / 2) {
+            c.output().consume(c.sent);
+            c.sent = 0;
+        }
+        if (c.key.isValid() && (c.key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+            c.key.interestOps(c.key.interestOps() | SelectionKey.OP_WRITE);
+        }
+    }
+
+    private boolean overLimit(Connection c, long pending) {
+        ClientOutputLimits limits = server.outputLimits();
+        int cls = c.hasFlag(Client.FLAG_MONITOR) ? ClientOutputLimits.NORMAL : server.engine().clientType(c)
+                .equals("pubsub") ? ClientOutputLimits.PUBSUB : ClientOutputLimits.NORMAL;
+        long hard = limits.hard(cls);
+        long soft = limits.soft(cls);
+        if (hard > 0 && pending >= hard) {
+            return true;
+        }
+        if (soft > 0 && pending >= soft) {
+            long now = System.currentTimeMillis();
+            if (c.softLimitSince == 0) {
+                c.softLimitSince = now;
+            } else if (now - c.softLimitSince > limits.softSeconds(cls) * 1000) {
+                return true;
+            }
+        } else {
+            c.softLimitSince = 0;
+        }
+        return false;
+    }
+
+    /** Closes a connection owned by this proactor. */
+    void close(Connection c) {
+        if (c.closed()) {
+            return;
+        }
+        c.setFlag(Client.FLAG_CLOSED);
+        if (c.key != null) {
+            c.key.cancel();
+        }
+        try {
+            c.channel.close();
+        } catch (IOException e) {
+            // already gone
+        }
+        connections.remove(c);
+        if (!c.parked()) {
+            release(c);
+        }
+    }
+
+    /** Forgets a closed connection once nothing of it is away on another shard. */
+    void release(Connection c) {
+        if (c.released) {
+            return;
+        }
+        c.released = true;
+        if (c.hasFlag(Client.FLAG_MONITOR)) {
+            server.removeMonitor(c);
+        }
+        server.forget(c);
+    }
+
+    /** Hands a connection to another proactor: it leaves this selector and joins the other's. */
+    void transfer(Connection c, int target) {
+        if (target == index) {
+            return;
+        }
+        c.key.cancel();
+        connections.remove(c);
+        c.owner = null;
+        c.moveTo(target);
+        server.send(target, new ServerMessages.Adopt(c));
+    }
+
+    int connectionCount() {
+        return connections.size();
+    }
+
+    void stop() {
+        running = false;
+        selector.wakeup();
+    }
+
+    private void closeAll() {
+        for (Connection c : new ArrayList<>(connections)) {
+            close(c);
+        }
+        try {
+            selector.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+}
