@@ -21,10 +21,8 @@ import java.util.List;
  */
 public final class Damselfly implements AutoCloseable {
     private final Server server;
-    private volatile int exitCode = -1;
-
     private Damselfly(Settings settings) throws IOException {
-        this.server = new Server(settings, code -> exitCode = code);
+        this.server = new Server(settings, code -> { });
     }
 
     /** Starts a server with the given settings (see {@link Settings}; port 0 picks a free port). */
@@ -69,7 +67,7 @@ public final class Damselfly implements AutoCloseable {
 
     /** -1 while running; 0 after SHUTDOWN, 1 after a fatal error. */
     public int exitCode() {
-        return exitCode;
+        return server.exitCode();
     }
 
     /** Stops the server: closes every connection and frees all memory. */

@@ -46,6 +46,7 @@ final class Server implements Router, Host {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger running;
     private volatile boolean closing;
+    private volatile int exitCode = -1;
     private volatile ClientOutputLimits outputLimits;
     private final int port;
     private final ShutdownListener onShutdown;
@@ -311,6 +312,7 @@ final class Server implements Router, Host {
     @Override
     public String shutdown(boolean save, boolean noSave, boolean now, boolean force) {
         LOG.info("User requested shutdown...");
+        exitCode = 0;
         Thread t = new Thread(() -> {
             close();
             onShutdown.stopped(0);
@@ -321,6 +323,7 @@ final class Server implements Router, Host {
 
     void fatal(Throwable t) {
         if (!closing) {
+            exitCode = 1;
             Thread stopper = new Thread(() -> {
                 close();
                 onShutdown.stopped(1);
@@ -363,6 +366,11 @@ final class Server implements Router, Host {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** -1 while running; 0 after SHUTDOWN, 1 after a fatal error. */
+    int exitCode() {
+        return exitCode;
     }
 
     boolean isClosing() {

@@ -1,0 +1,124 @@
+package io.damselfly.server;
+
+import redis.clients.jedis.Jedis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/** Starts an embedded server on an ephemeral port for a test, and talks to it. */
+final class TestServer implements AutoCloseable {
+    final Damselfly server;
+
+    TestServer(String... extra) throws IOException {
+        String[] base = {"--port", "0", "--bind", "127.0.0.1", "--threads", "3", "--save", "", "--idle-spin-us", "20"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        server = Damselfly.start(args);
+    }
+
+    /** A command Jedis has no constant for. */
+    static redis.clients.jedis.commands.ProtocolCommand cmd(String name) {
+        byte[] raw = name.getBytes(StandardCharsets.US_ASCII);
+        return () -> raw;
+    }
+
+    int port() {
+        return server.port();
+    }
+
+    Jedis jedis() {
+        Jedis j = new Jedis("127.0.0.1", port(), 30_000);
+        return j;
+    }
+
+    Raw raw() throws IOException {
+        return new Raw(port());
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    /** Waits (generously, for a loaded 2-core machine) until the condition holds. */
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /** A raw TCP connection for protocol-level tests. */
+    static final class Raw implements AutoCloseable {
+        final Socket socket;
+        final InputStream in;
+        final OutputStream out;
+
+        Raw(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(30_000);
+            socket.setTcpNoDelay(true);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        }
+
+        void send(String s) throws IOException {
+            send(s.getBytes(StandardCharsets.ISO_8859_1));
+        }
+
+        void send(byte[] b) throws IOException {
+            out.write(b);
+            out.flush();
+        }
+
+        /** Reads one line (without CRLF), or null at end of stream. */
+        String line() throws IOException {
+            StringBuilder sb = new StringBuilder();
+            int c;
+            while ((c = in.read()) != -1) {
+                if (c == '\r') {
+                    int n = in.read();
+                    if (n == '\n') {
+                        return sb.toString();
+                    }
+                    sb.append('\r');
+                    if (n == -1) {
+                        break;
+                    }
+                    sb.append((char) n);
+                    continue;
+                }
+                sb.append((char) c);
+            }
+            return sb.length() == 0 ? null : sb.toString();
+        }
+
+        /** Whether the server closed the connection (reads end of stream). */
+        boolean closedByPeer() throws IOException {
+            try {
+                return in.read() == -1;
+            } catch (java.net.SocketException e) {
+                return true;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
