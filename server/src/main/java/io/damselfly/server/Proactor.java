@@ -164,7 +164,8 @@ final class Proactor implements Runnable {
         readyCount = 0;
         if (blockMs > 0) {
             selector.select(onReady, blockMs);
-            worker.clock(System.currentTimeMillis());
+            nowMs = System.currentTimeMillis();
+            worker.clock(nowMs);
         } else {
             selector.selectNow(onReady);
         }
@@ -189,7 +190,10 @@ final class Proactor implements Runnable {
     }
 
     private void onReady(SelectionKey key) {
-        readyCount++;
+        if (readyCount++ == 0) {
+            // select may have blocked: commands must see the time they run at
+            worker.clock(System.currentTimeMillis());
+        }
         try {
             if (!key.isValid()) {
                 return;
@@ -234,6 +238,9 @@ final class Proactor implements Runnable {
             connections.add(c);
             if (c.inputPending() > 0) {
                 worker.process(c);
+            }
+            if (c.pendingOutput() > 0) {
+                worker.markForFlush(c);
             }
         } catch (ClosedChannelException e) {
             server.forget(c);
@@ -424,6 +431,8 @@ final class Proactor implements Runnable {
         }
         c.key.cancel();
         connections.remove(c);
+        worker.flushQueue().remove(c);
+        Worker.flushed(c);
         c.owner = null;
         c.moveTo(target);
         server.send(target, new ServerMessages.Adopt(c));

@@ -197,6 +197,16 @@ final class Server implements Router, Host {
         }
     }
 
+    /** Moves a client's connection to another proactor (replication flows use this). */
+    boolean transfer(long clientId, int target) {
+        Connection c = clients.get(clientId);
+        if (c == null || target < 0 || target >= proactors.length) {
+            return false;
+        }
+        send(c.home(), new ServerMessages.Transfer(c, target));
+        return true;
+    }
+
     void forget(Connection c) {
         clients.remove(c.id());
     }

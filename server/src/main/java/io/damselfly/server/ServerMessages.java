@@ -46,6 +46,33 @@ final class ServerMessages {
         }
     }
 
+    /** Hand this connection to another proactor once nothing of it is in flight. */
+    static final class Transfer extends Message {
+        private final Connection connection;
+        private final int target;
+
+        Transfer(Connection connection, int target) {
+            this.connection = connection;
+            this.target = target;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            Proactor p = proactor(worker);
+            if (connection.closed()) {
+                return;
+            }
+            if (connection.owner != p) {
+                p.server.send(connection.home(), this);
+            } else if (connection.parked()) {
+                // a command is away: try again after this cycle
+                p.server.send(p.index, this);
+            } else {
+                p.transfer(connection, target);
+            }
+        }
+    }
+
     /** A MONITOR line for a monitor connection of this proactor. */
     static final class MonitorLine extends Message {
         private final Connection monitor;

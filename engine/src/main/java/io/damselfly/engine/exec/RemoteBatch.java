@@ -13,7 +13,7 @@ import java.util.Arrays;
  */
 final class RemoteBatch extends Message {
     final Client client;
-    final int home;
+    int home;
     int target;
     boolean returning;
 
@@ -38,6 +38,7 @@ final class RemoteBatch extends Message {
     }
 
     void open(int target, byte[] buf, int db, int protocol) {
+        this.home = client.home();
         this.target = target;
         this.buf = buf;
         this.db = db;
