@@ -45,9 +45,14 @@ public final class Main {
             System.exit(1);
             return;
         }
+        // SIGTERM (and SIGINT) run this hook: stop in order, then exit with status 0 as
+        // redis-server does (the JVM would otherwise report 143).
         Thread hook = new Thread(() -> {
-            log.info("Received SIGTERM scheduling shutdown...");
+            if (server.exitCode() < 0) {
+                log.info("Received SIGTERM scheduling shutdown...");
+            }
             server.close();
+            Runtime.getRuntime().halt(Math.max(0, server.exitCode()));
         }, "damselfly-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
         log.info("Damselfly {} (Redis {} compatible) started: port {} threads {} pid {}", Engine.VERSION,
