@@ -175,6 +175,8 @@ class StringCommandsTest {
         assertFalse(j.exists("empty"));
         error("ERR offset is out of range", () -> j.setrange("z", -1, "x"));
         error("ERR string exceeds maximum allowed size (proto-max-bulk-len)", () -> j.setrange("z", 536870911, "xx"));
+        error("ERR string exceeds maximum allowed size (proto-max-bulk-len)", () -> j.setrange("newkey", Long.MAX_VALUE, "A"));
+        error("ERR string exceeds maximum allowed size (proto-max-bulk-len)", () -> j.setrange("z", Long.MAX_VALUE, "A"));
         StringBuilder expected = new StringBuilder();
         for (int i = 0; i < 2000; i++) {
             j.append("grow", "0123456789");

@@ -590,7 +590,7 @@ public final class StringCommands {
         } else {
             int old = c.db.valueLength(a);
             total = (long) old + r.len(2);
-            if (!checkLength(c, total)) {
+            if (!checkLength(c, old, r.len(2))) {
                 return;
             }
             long moved = c.db.resizeString(b, r.off(1), r.len(1), a, total);
@@ -601,8 +601,10 @@ public final class StringCommands {
         c.journalVerbatim();
     }
 
-    static boolean checkLength(CommandContext c, long total) {
-        if (total > c.engine.settings().protoMaxBulkLen.number()) {
+    /** Redis's checkStringLength: size + append within proto-max-bulk-len, without overflowing. */
+    static boolean checkLength(CommandContext c, long size, long append) {
+        long total = size + append;
+        if (total > c.engine.settings().protoMaxBulkLen.number() || total < size || total < append) {
             c.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
             return false;
         }
@@ -774,7 +776,7 @@ public final class StringCommands {
                 c.reply.integer(0);
                 return;
             }
-            if (!checkLength(c, offset + vlen)) {
+            if (!checkLength(c, offset, vlen)) {
                 return;
             }
             total = offset + vlen;
@@ -789,7 +791,7 @@ public final class StringCommands {
                 c.reply.integer(old);
                 return;
             }
-            if (!checkLength(c, offset + vlen)) {
+            if (!checkLength(c, offset, vlen)) {
                 return;
             }
             total = Math.max(old, offset + vlen);
