@@ -39,6 +39,7 @@ public final class Settings {
     public final Setting save;
     public final Setting timeout;
     public final Setting idleSpinMicros;
+    public final Setting replySpinMicros;
     public final Setting enableDebugCommand;
     public final Setting lazyfreeLazyExpire;
     public final Setting lazyfreeLazyUserDel;
@@ -57,7 +58,8 @@ public final class Settings {
         bind = text("bind", "127.0.0.1", v -> v.isBlank() ? "Too many bind addresses specified." : null,
                 Setting.IMMUTABLE | Setting.MULTI_ARG);
         threads = num("threads", Runtime.getRuntime().availableProcessors(), 1, 1024, false, Setting.IMMUTABLE);
-        idleSpinMicros = num("idle-spin-us", 50, 0, 1_000_000, false, 0);
+        idleSpinMicros = num("idle-spin-us", 0, 0, 1_000_000, false, 0);
+        replySpinMicros = num("reply-spin-us", 50, 0, 1_000_000, false, 0);
         databases = num("databases", 16, 1, Integer.MAX_VALUE, false, Setting.IMMUTABLE);
         requirepass = text("requirepass", "", null, Setting.SENSITIVE);
         maxclients = num("maxclients", 10000, 1, Integer.MAX_VALUE, false, 0);

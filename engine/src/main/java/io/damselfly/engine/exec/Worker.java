@@ -165,6 +165,27 @@ public final class Worker {
         }
     }
 
+    /** Requests this worker sent to other workers whose answers have not come back yet. */
+    private int awaiting;
+
+    /** Whether answers from other workers are on their way (worth polling for before sleeping). */
+    public boolean awaitingRemote() {
+        return awaiting > 0;
+    }
+
+    private void sendRequest(int target, Message m) {
+        if (target != index) {
+            awaiting++;
+        }
+        send(target, m);
+    }
+
+    private void answered(int from) {
+        if (from != index) {
+            awaiting--;
+        }
+    }
+
     /**
      * Periodic work (serverCron): active expiry at {@code hz}, and the ops/sec samples.
      * Returns the number of keys it expired.
@@ -407,21 +428,29 @@ public final class Worker {
         markFlush(c);
     }
 
-    /** Runs a command's handler with ctx filled in, counting calls, time and failures. */
+    /**
+     * Runs a command's handler with ctx filled in, counting calls and failures. Its duration
+     * (INFO commandstats usec) is sampled: every 16th call of a command is timed and counts
+     * for 16, which keeps two clock reads off the path of the other 15.
+     */
     private void run(CommandSpec spec) {
         long errorsBefore = errorReplies;
-        long t0 = System.nanoTime();
+        int id = spec.id();
+        long n = calls[id]++;
+        boolean timed = (n & 15) == 0;
+        long t0 = timed ? System.nanoTime() : 0;
         try {
             spec.handler().execute(ctx);
         } catch (RuntimeException | OutOfMemoryError e) {
             LOG.error("command {} failed", spec.fullName(), e);
             reply.error("ERR internal error: " + e);
         }
-        nanos[spec.id()] += System.nanoTime() - t0;
-        calls[spec.id()]++;
+        if (timed) {
+            nanos[id] += (System.nanoTime() - t0) * 16;
+        }
         commandsProcessed++;
         if (errorReplies != errorsBefore) {
-            failed[spec.id()]++;
+            failed[id]++;
         }
     }
 
@@ -429,7 +458,7 @@ public final class Worker {
         RemoteBatch b = c.batch;
         b.sent = true;
         c.parked = true;
-        send(b.target, b);
+        sendRequest(b.target, b);
     }
 
     // ------------------------------------------------------------------ batches (shard side)
@@ -520,6 +549,7 @@ public final class Worker {
     }
 
     void batchReturned(RemoteBatch b) {
+        answered(b.target);
         Client c = b.client;
         if (!c.closed()) {
             if (b.target == index) {
@@ -613,7 +643,7 @@ public final class Worker {
         for (int i = 0; i < tx.participantCount; i++) {
             TxPart p = tx.participant(i);
             p.state = TxPart.SCHEDULE;
-            send(p.shard, p);
+            sendRequest(p.shard, p);
         }
     }
 
@@ -627,7 +657,7 @@ public final class Worker {
             p.state = TxPart.EXECUTE;
             p.hop = hop;
             p.last = tx.lastSent;
-            send(p.shard, p);
+            sendRequest(p.shard, p);
         }
     }
 
@@ -637,11 +667,12 @@ public final class Worker {
         for (int i = 0; i < tx.participantCount; i++) {
             TxPart p = tx.participant(i);
             p.state = TxPart.CONCLUDE;
-            send(p.shard, p);
+            sendRequest(p.shard, p);
         }
     }
 
     void txOnCoordinator(TxPart p) {
+        answered(p.shard);
         Tx tx = p.tx;
         switch (p.state) {
             case TxPart.SCHEDULED, TxPart.REFUSED -> {
@@ -700,7 +731,7 @@ public final class Worker {
             TxPart p = tx.participant(i);
             if (p.state == TxPart.SCHEDULED) {
                 p.state = TxPart.CANCEL;
-                send(p.shard, p);
+                sendRequest(p.shard, p);
             }
         }
     }
