@@ -127,6 +127,7 @@ final class Proactor implements Runnable {
         long idleSince = System.nanoTime();
         int spins = 0;
         try {
+            worker.start();
             while (running) {
                 long nowNs = System.nanoTime();
                 int work = cycle(0);

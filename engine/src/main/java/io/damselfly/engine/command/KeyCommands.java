@@ -940,7 +940,7 @@ public final class KeyCommands {
                             + "take some time to adjust.");
                     return;
                 }
-                c.reply.integer(c.db.lfu(a));
+                c.reply.integer(c.db.frequency(a));
             }
             case 2 -> {
                 if (lfu) {
@@ -949,7 +949,7 @@ public final class KeyCommands {
                             + "time to adjust.");
                     return;
                 }
-                c.reply.integer(Math.max(0, c.shard.lruClock() - c.db.lru(a)));
+                c.reply.integer(c.db.idleSeconds(a));
             }
             default -> c.reply.integer(1);
         }
@@ -962,6 +962,9 @@ public final class KeyCommands {
             return "raw";
         }
         int len = db.valueLength(a);
+        if (db.isRaw(a)) {
+            return "raw";
+        }
         if (len <= 20 && len > 0) {
             byte[] v = db.copyValue(a);
             if (io.damselfly.engine.resp.Numbers.parseLong(v, 0, v.length, new io.damselfly.engine.resp.Numbers.LongResult())) {

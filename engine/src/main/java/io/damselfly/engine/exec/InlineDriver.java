@@ -26,6 +26,9 @@ public final class InlineDriver implements Router, Host {
         }
         engine.router(this);
         engine.host(this);
+        for (int i = 0; i < engine.shards(); i++) {
+            engine.worker(i).start();
+        }
         tick();
     }
 

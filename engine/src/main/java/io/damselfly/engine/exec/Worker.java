@@ -104,6 +104,12 @@ public final class Worker {
 
     // ------------------------------------------------------------------ loop integration
 
+    /** Makes the calling thread this worker's owner: call it first, on that thread. */
+    public void start() {
+        shard.start();
+        shard.clock(System.currentTimeMillis());
+    }
+
     /** Refreshes the clock commands see. Called once per cycle by the owning thread. */
     public void clock(long nowMs) {
         shard.clock(nowMs);
@@ -196,6 +202,8 @@ public final class Worker {
         }
         int hz = (int) engine.settings().hz.number();
         nextCronMs = nowMs + Math.max(1, 1000 / hz);
+        shard.accessPolicy(engine.settings().maxmemoryPolicy.value().endsWith("lfu"),
+                (int) engine.settings().lfuLogFactor.number(), (int) engine.settings().lfuDecayTime.number());
         if (nowMs - lastSampleMs >= 100) {
             long dt = Math.max(1, nowMs - lastSampleMs);
             opsSamples[opsSampleIndex++ & 15] = (commandsProcessed - lastSampleCount) * 1000 / dt;

@@ -9,8 +9,8 @@ package io.damselfly.engine.keyspace;
 public interface BucketHook {
     /**
      * @param table   the table that is about to change
-     * @param segment the segment array (see {@link KeyTable} for its layout)
+     * @param segment the segment's slab address (see {@link KeyTable} for its layout)
      * @param bucket  bucket index within the segment
      */
-    void beforeChange(KeyTable table, long[] segment, int bucket);
+    void beforeChange(KeyTable table, long segment, int bucket);
 }

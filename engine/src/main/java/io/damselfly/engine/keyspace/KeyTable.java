@@ -16,13 +16,19 @@ import java.util.Arrays;
  * <p>The top bits of a key's hash pick the segment through a directory; the low 6 bits pick its
  * home bucket, and the entry lives in the home bucket or the one after it. When both are full
  * the segment splits in two by the next hash bit; entries keep their bucket index, so a split
- * moves no entry between buckets and needs no entry read (the slot keeps 23 bits of hash).
+ * moves no entry between buckets and reads no entry (the slot keeps 23 bits of hash).
+ *
+ * <p>Segments live in the shard's slab, off the heap, like the entries: the garbage collector
+ * sees only the directory, and growth allocates nothing on the heap but a new directory when
+ * it doubles.
  *
  * <pre>
- * segment: long[580]
- * [0, 512)    slots, 64 buckets x 8
- * [512, 576)  version stamp per bucket
- * [576]       local depth   [577] entries   [578] entries with a deadline   [579] spilled
+ * segment: 4616 bytes in the slab (class {@link Slab#SEGMENT_CLASS})
+ *  0        1        2         3      4 .. 5      6 .. 7        8 .. 4103          4104 .. 4615
+ * +--------+--------+---------+------+-----------+-------------+------------------+---------------------+
+ * | class  | depth  | spilled | pad  | count u16 | expiring u16| 512 slots, i64   | 64 bucket versions  |
+ * +--------+--------+---------+------+-----------+-------------+------------------+---------------------+
+ * buckets of 8 slots: bucket b holds slots 8b .. 8b+7
  *
  * slot: 64 bits, 0 means empty
  *  63      62 ............. 40   39 ........................ 0
@@ -38,12 +44,12 @@ public final class KeyTable {
     public static final int BUCKETS = 64;
     public static final int SLOTS_PER_BUCKET = 8;
     public static final int SLOTS = BUCKETS * SLOTS_PER_BUCKET;
-    static final int VERSIONS = SLOTS;
-    static final int DEPTH = VERSIONS + BUCKETS;
-    static final int COUNT = DEPTH + 1;
-    static final int EXPIRING = DEPTH + 2;
-    static final int SPILLED = DEPTH + 3;
-    static final int SEGMENT_LONGS = DEPTH + 4;
+    static final int DEPTH = 1;
+    static final int SPILLED = 2;
+    static final int COUNT = 4;
+    static final int EXPIRING = 6;
+    static final int SLOT_BASE = 8;
+    static final int VERSION_BASE = SLOT_BASE + SLOTS * 8;
 
     static final int TAG_BITS = 23;
     static final int MAX_DEPTH = TAG_BITS;
@@ -54,18 +60,20 @@ public final class KeyTable {
 
     private static final VarHandle LONG_NATIVE =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
-    private static final ValueLayout.OfLong SEG_LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfLong SLOT = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfLong ULONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
 
     private final Slab slab;
     private final Versions versions;
-    private long[][] dir;
+    private long[] dir;
     private int globalDepth;
     private long size;
     private long expiring;
     private int segmentCount;
 
-    /** Position of the last successful find or insert. */
-    private long[] foundSegment;
+    /** Position of the last successful find or insert: segment address and slot index. */
+    private long foundSegment;
     private int foundIndex;
 
     public KeyTable(Slab slab, Versions versions) {
@@ -75,19 +83,24 @@ public final class KeyTable {
     }
 
     private void reset() {
-        dir = new long[1][];
+        dir = new long[1];
         dir[0] = newSegment(0);
         globalDepth = 0;
         segmentCount = 1;
         size = 0;
         expiring = 0;
-        foundSegment = null;
+        foundSegment = 0;
     }
 
-    private long[] newSegment(int depth) {
-        long[] seg = new long[SEGMENT_LONGS];
-        Arrays.fill(seg, VERSIONS, VERSIONS + BUCKETS, versions.current);
-        seg[DEPTH] = depth;
+    private long newSegment(int depth) {
+        long seg = slab.allocateSegment();
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        page.set(ValueLayout.JAVA_BYTE, base + DEPTH, (byte) depth);
+        long v = versions.current;
+        for (int b = 0; b < BUCKETS; b++) {
+            page.set(SLOT, base + VERSION_BASE + 8L * b, v);
+        }
         return seg;
     }
 
@@ -103,59 +116,117 @@ public final class KeyTable {
         return expiring;
     }
 
-    /** Bytes held by the table itself (segments and directory), not the entries. */
+    /** Bytes the table itself holds: its segments and directory (entries not included). */
     public long tableBytes() {
-        return (long) segmentCount * (SEGMENT_LONGS * 8L + 16) + dir.length * 4L + 16;
+        return (long) segmentCount * Slab.SEGMENT_BYTES + dir.length * 8L + 16;
+    }
+
+    /** Segments in the table (for the heap footprint: only the directory is on the heap). */
+    public int segmentCount() {
+        return segmentCount;
     }
 
     private int dirIndex(long hash) {
         return (int) ((hash >>> 1) >>> (63 - globalDepth));
     }
 
+    // ------------------------------------------------------------------ segment fields
+
+    private static int depth(MemorySegment page, long base) {
+        return page.get(ValueLayout.JAVA_BYTE, base + DEPTH);
+    }
+
+    private static boolean spilled(MemorySegment page, long base) {
+        return page.get(ValueLayout.JAVA_BYTE, base + SPILLED) != 0;
+    }
+
+    private static int count(MemorySegment page, long base) {
+        return page.get(U16, base + COUNT) & 0xFFFF;
+    }
+
+    private static void addCount(MemorySegment page, long base, int delta) {
+        page.set(U16, base + COUNT, (short) (count(page, base) + delta));
+    }
+
+    private static int expiringIn(MemorySegment page, long base) {
+        return page.get(U16, base + EXPIRING) & 0xFFFF;
+    }
+
+    private static void addExpiring(MemorySegment page, long base, int delta) {
+        page.set(U16, base + EXPIRING, (short) (expiringIn(page, base) + delta));
+    }
+
+    private static long slot(MemorySegment page, long base, int idx) {
+        return page.get(SLOT, base + SLOT_BASE + 8L * idx);
+    }
+
+    private static void setSlot(MemorySegment page, long base, int idx, long value) {
+        page.set(SLOT, base + SLOT_BASE + 8L * idx, value);
+    }
+
+    /** The slot word at (segment, index), for a snapshot hook that serialises a bucket. */
+    public long slotAt(long segment, int index) {
+        return slot(slab.page(segment), segment & Slab.OFFSET_MASK, index);
+    }
+
+    /** Version stamp of a bucket. */
+    public long bucketVersion(long segment, int bucket) {
+        return slab.page(segment).get(SLOT, (segment & Slab.OFFSET_MASK) + VERSION_BASE + 8L * bucket);
+    }
+
+    /** Stamps a bucket the walker has just serialised. */
+    public void stampBucket(long segment, int bucket, long version) {
+        slab.page(segment).set(SLOT, (segment & Slab.OFFSET_MASK) + VERSION_BASE + 8L * bucket, version);
+    }
+
+    // ------------------------------------------------------------------ lookup
+
     /** Finds a key; returns its entry's address, or 0. Remembers the position for the *Found calls. */
     public long find(byte[] key, int off, int len, long hash) {
-        long[] seg = dir[dirIndex(hash)];
+        long seg = dir[dirIndex(hash)];
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
         long tag = hash >>> (64 - TAG_BITS);
-        if (seg[SPILLED] != 0) {
-            return findSpilled(seg, tag, key, off, len);
+        if (spilled(page, base)) {
+            return findSpilled(seg, page, base, tag, key, off, len);
         }
-        int base = ((int) hash & (BUCKETS - 1)) << 3;
+        int first = ((int) hash & (BUCKETS - 1)) << 3;
         for (int i = 0; i < 2 * SLOTS_PER_BUCKET; i++) {
-            int idx = (base + i) & (SLOTS - 1);
-            long s = seg[idx];
+            int idx = (first + i) & (SLOTS - 1);
+            long s = slot(page, base, idx);
             if (s != 0 && ((s >>> TAG_SHIFT) & TAG_MASK) == tag && keyEquals(s & ADDRESS_MASK, key, off, len)) {
                 foundSegment = seg;
                 foundIndex = idx;
                 return s & ADDRESS_MASK;
             }
         }
-        foundSegment = null;
+        foundSegment = 0;
         return 0;
     }
 
-    private long findSpilled(long[] seg, long tag, byte[] key, int off, int len) {
+    private long findSpilled(long seg, MemorySegment page, long base, long tag, byte[] key, int off, int len) {
         for (int idx = 0; idx < SLOTS; idx++) {
-            long s = seg[idx];
+            long s = slot(page, base, idx);
             if (s != 0 && ((s >>> TAG_SHIFT) & TAG_MASK) == tag && keyEquals(s & ADDRESS_MASK, key, off, len)) {
                 foundSegment = seg;
                 foundIndex = idx;
                 return s & ADDRESS_MASK;
             }
         }
-        foundSegment = null;
+        foundSegment = 0;
         return 0;
     }
 
     private boolean keyEquals(long address, byte[] key, int off, int len) {
         MemorySegment page = slab.page(address);
         long o = address & Slab.OFFSET_MASK;
-        if (page.get(ValueLayout.JAVA_INT_UNALIGNED, o + Entry.KEY_LEN) != len) {
+        if (Entry.keyLen(page, o) != len) {
             return false;
         }
-        long k = o + Entry.HEADER + ((page.get(ValueLayout.JAVA_BYTE, o + Entry.FLAGS) & Entry.EXPIRES) != 0 ? 8 : 0);
+        long k = Entry.keyOffset(page, o);
         int i = 0;
         for (; i + 8 <= len; i += 8) {
-            if (page.get(SEG_LONG, k + i) != (long) LONG_NATIVE.get(key, off + i)) {
+            if (page.get(ULONG, k + i) != (long) LONG_NATIVE.get(key, off + i)) {
                 return false;
             }
         }
@@ -167,6 +238,8 @@ public final class KeyTable {
         return true;
     }
 
+    // ------------------------------------------------------------------ changes
+
     /**
      * Adds an entry for a key that {@link #find} just reported missing. The table may split a
      * segment to make room; the new position becomes the found position.
@@ -174,26 +247,28 @@ public final class KeyTable {
     public void insert(long hash, long address, boolean expires) {
         for (;;) {
             int di = dirIndex(hash);
-            long[] seg = dir[di];
+            long seg = dir[di];
+            MemorySegment page = slab.page(seg);
+            long base = seg & Slab.OFFSET_MASK;
             int home = (int) hash & (BUCKETS - 1);
-            int idx = freeSlot(seg, home);
+            int idx = freeSlot(page, base, home);
             if (idx < 0) {
-                if (seg[DEPTH] < MAX_DEPTH) {
+                if (depth(page, base) < MAX_DEPTH) {
                     split(seg, di);
                     continue;
                 }
-                idx = anyFreeSlot(seg);
+                idx = anyFreeSlot(page, base);
                 if (idx < 0) {
                     throw new IllegalStateException("hash table segment full at maximum depth");
                 }
-                seg[SPILLED] = 1;
+                page.set(ValueLayout.JAVA_BYTE, base + SPILLED, (byte) 1);
             }
-            touch(seg, idx >>> 3);
-            seg[idx] = (expires ? EXPIRES_BIT : 0) | ((hash >>> (64 - TAG_BITS)) << TAG_SHIFT) | address;
-            seg[COUNT]++;
+            touch(page, base, seg, idx >>> 3);
+            setSlot(page, base, idx, (expires ? EXPIRES_BIT : 0) | ((hash >>> (64 - TAG_BITS)) << TAG_SHIFT) | address);
+            addCount(page, base, 1);
             size++;
             if (expires) {
-                seg[EXPIRING]++;
+                addExpiring(page, base, 1);
                 expiring++;
             }
             foundSegment = seg;
@@ -202,35 +277,37 @@ public final class KeyTable {
         }
     }
 
-    private static int freeSlot(long[] seg, int home) {
-        int base = home << 3;
+    private static int freeSlot(MemorySegment page, long base, int home) {
+        int first = home << 3;
         for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-            if (seg[base + i] == 0) {
-                return base + i;
+            if (slot(page, base, first + i) == 0) {
+                return first + i;
             }
         }
         int next = ((home + 1) & (BUCKETS - 1)) << 3;
         for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-            if (seg[next + i] == 0) {
+            if (slot(page, base, next + i) == 0) {
                 return next + i;
             }
         }
         return -1;
     }
 
-    private static int anyFreeSlot(long[] seg) {
+    private static int anyFreeSlot(MemorySegment page, long base) {
         for (int idx = 0; idx < SLOTS; idx++) {
-            if (seg[idx] == 0) {
+            if (slot(page, base, idx) == 0) {
                 return idx;
             }
         }
         return -1;
     }
 
-    private void split(long[] seg, int dirIndex) {
-        int depth = (int) seg[DEPTH];
+    private void split(long seg, int dirIndex) {
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        int depth = depth(page, base);
         if (depth == globalDepth) {
-            long[][] bigger = new long[dir.length * 2][];
+            long[] bigger = new long[dir.length * 2];
             for (int i = 0; i < dir.length; i++) {
                 bigger[2 * i] = dir[i];
                 bigger[2 * i + 1] = dir[i];
@@ -241,25 +318,32 @@ public final class KeyTable {
         }
         // Every bucket of the segment changes: a snapshot must have them all first.
         for (int b = 0; b < BUCKETS; b++) {
-            touch(seg, b);
+            touch(page, base, seg, b);
         }
-        long[] sibling = newSegment(depth + 1);
-        seg[DEPTH] = depth + 1;
-        sibling[SPILLED] = seg[SPILLED];
+        long sibling = newSegment(depth + 1);
+        page = slab.page(seg); // the allocation may have grown the page table
+        MemorySegment spage = slab.page(sibling);
+        long sbase = sibling & Slab.OFFSET_MASK;
+        page.set(ValueLayout.JAVA_BYTE, base + DEPTH, (byte) (depth + 1));
+        spage.set(ValueLayout.JAVA_BYTE, sbase + SPILLED, page.get(ValueLayout.JAVA_BYTE, base + SPILLED));
         int bitShift = TAG_BITS - 1 - depth;
+        int moved = 0;
+        int movedExpiring = 0;
         for (int idx = 0; idx < SLOTS; idx++) {
-            long s = seg[idx];
+            long s = slot(page, base, idx);
             if (s != 0 && ((s >>> (TAG_SHIFT + bitShift)) & 1) != 0) {
-                sibling[idx] = s;
-                seg[idx] = 0;
-                seg[COUNT]--;
-                sibling[COUNT]++;
+                setSlot(spage, sbase, idx, s);
+                setSlot(page, base, idx, 0);
+                moved++;
                 if (s < 0) {
-                    seg[EXPIRING]--;
-                    sibling[EXPIRING]++;
+                    movedExpiring++;
                 }
             }
         }
+        addCount(page, base, -moved);
+        addCount(spage, sbase, moved);
+        addExpiring(page, base, -movedExpiring);
+        addExpiring(spage, sbase, movedExpiring);
         int span = 1 << (globalDepth - depth);
         int first = dirIndex & ~(span - 1);
         for (int i = first + span / 2; i < first + span; i++) {
@@ -268,75 +352,90 @@ public final class KeyTable {
         segmentCount++;
     }
 
-    private void touch(long[] seg, int bucket) {
-        int v = VERSIONS + bucket;
-        if (seg[v] < versions.cut) {
+    private void touch(MemorySegment page, long base, long seg, int bucket) {
+        long at = base + VERSION_BASE + 8L * bucket;
+        if (page.get(SLOT, at) < versions.cut) {
             versions.bucketsSerialisedAhead++;
             versions.hook.beforeChange(this, seg, bucket);
         }
-        seg[v] = versions.current;
+        page.set(SLOT, at, versions.current);
     }
 
     /** Stamps the found entry's bucket before the caller changes the entry in place. */
     public void touchFound() {
-        touch(foundSegment, foundIndex >>> 3);
+        long seg = foundSegment;
+        touch(slab.page(seg), seg & Slab.OFFSET_MASK, seg, foundIndex >>> 3);
     }
 
     /** Points the found slot at a new entry (after the value moved to a new chunk). */
     public void replaceFound(long address, boolean expires) {
-        long[] seg = foundSegment;
-        touch(seg, foundIndex >>> 3);
-        long s = seg[foundIndex];
+        long seg = foundSegment;
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        touch(page, base, seg, foundIndex >>> 3);
+        long s = slot(page, base, foundIndex);
         boolean had = s < 0;
-        seg[foundIndex] = (expires ? EXPIRES_BIT : 0) | (s & (TAG_MASK << TAG_SHIFT)) | address;
+        setSlot(page, base, foundIndex, (expires ? EXPIRES_BIT : 0) | (s & (TAG_MASK << TAG_SHIFT)) | address);
         if (had != expires) {
-            long delta = expires ? 1 : -1;
-            seg[EXPIRING] += delta;
+            int delta = expires ? 1 : -1;
+            addExpiring(page, base, delta);
             expiring += delta;
         }
     }
 
     /** Removes the found entry's slot; the caller frees the entry. */
     public void removeFound() {
-        long[] seg = foundSegment;
-        touch(seg, foundIndex >>> 3);
-        long s = seg[foundIndex];
-        seg[foundIndex] = 0;
-        seg[COUNT]--;
+        long seg = foundSegment;
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        touch(page, base, seg, foundIndex >>> 3);
+        long s = slot(page, base, foundIndex);
+        setSlot(page, base, foundIndex, 0);
+        addCount(page, base, -1);
         size--;
         if (s < 0) {
-            seg[EXPIRING]--;
+            addExpiring(page, base, -1);
             expiring--;
         }
-        foundSegment = null;
+        foundSegment = 0;
     }
 
     /** Makes (segment, index) the found position, for a visitor that wants to change that entry. */
-    public void select(long[] segment, int index) {
+    public void select(long segment, int index) {
         foundSegment = segment;
         foundIndex = index;
     }
 
+    // ------------------------------------------------------------------ iteration
+
+    /** Called for each visited slot with its segment, index and slot word. */
+    @FunctionalInterface
+    public interface SlotVisitor {
+        void visit(long segment, int index, long slot);
+    }
+
+    private int firstIndexOf(long seg, int dirIndex) {
+        int span = 1 << (globalDepth - depth(slab.page(seg), seg & Slab.OFFSET_MASK));
+        return dirIndex & ~(span - 1);
+    }
+
     /** Visits every occupied slot. The visitor must not change the table. */
     public void forEach(SlotVisitor visitor) {
-        long[][] d = dir;
+        long[] d = dir;
         for (int i = 0; i < d.length; i++) {
-            long[] seg = d[i];
+            long seg = d[i];
             if (firstIndexOf(seg, i) != i) {
                 continue;
             }
+            MemorySegment page = slab.page(seg);
+            long base = seg & Slab.OFFSET_MASK;
             for (int idx = 0; idx < SLOTS; idx++) {
-                long s = seg[idx];
+                long s = slot(page, base, idx);
                 if (s != 0) {
                     visitor.visit(seg, idx, s);
                 }
             }
         }
-    }
-
-    private int firstIndexOf(long[] seg, int dirIndex) {
-        int span = 1 << (globalDepth - (int) seg[DEPTH]);
-        return dirIndex & ~(span - 1);
     }
 
     /**
@@ -350,24 +449,26 @@ public final class KeyTable {
         int prefix = (int) (cursor >>> 6) & (int) TAG_MASK;
         int bucket = (int) cursor & (BUCKETS - 1);
         int di = prefix >>> (TAG_BITS - globalDepth);
-        long[] seg = dir[di];
-        int base = bucket << 3;
+        long seg = dir[di];
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        int first = bucket << 3;
         for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-            long s = seg[base + i];
+            long s = slot(page, base, first + i);
             if (s != 0) {
-                visitor.visit(seg, base + i, s);
+                visitor.visit(seg, first + i, s);
             }
         }
         if (bucket + 1 < BUCKETS) {
             return ((long) prefix << 6) | (bucket + 1);
         }
-        int depth = (int) seg[DEPTH];
+        int depth = depth(page, base);
         int start = prefix & ~((1 << (TAG_BITS - depth)) - 1);
         long next = (long) start + (1L << (TAG_BITS - depth));
         return next >= (1L << TAG_BITS) ? 0 : next << 6;
     }
 
-    /** Visits the slot of a uniformly chosen bucket position's next occupied slot, or nothing if empty. */
+    /** Visits the first occupied slot from a random position, or nothing if the table is empty. */
     public boolean randomSlot(long random, SlotVisitor visitor) {
         if (size == 0) {
             return false;
@@ -375,13 +476,15 @@ public final class KeyTable {
         int di = (int) ((random >>> 1) >>> (63 - globalDepth));
         int start = (int) random & (SLOTS - 1);
         for (int n = 0; n < dir.length; n++) {
-            long[] seg = dir[(di + n) & (dir.length - 1)];
-            if (seg[COUNT] == 0) {
+            long seg = dir[(di + n) & (dir.length - 1)];
+            MemorySegment page = slab.page(seg);
+            long base = seg & Slab.OFFSET_MASK;
+            if (count(page, base) == 0) {
                 continue;
             }
             for (int i = 0; i < SLOTS; i++) {
                 int idx = (start + i) & (SLOTS - 1);
-                long s = seg[idx];
+                long s = slot(page, base, idx);
                 if (s != 0) {
                     visitor.visit(seg, idx, s);
                     return true;
@@ -392,20 +495,23 @@ public final class KeyTable {
     }
 
     /**
-     * Visits up to {@code limit} slots that carry a deadline, starting at directory position
-     * {@code cursor}; returns the next cursor (0 after a full pass). The visitor may remove the
-     * visited slot through {@link #select} and {@link #removeFound}.
+     * Visits the slots that carry a deadline, segment by segment from directory position
+     * {@code cursor}, until at least {@code limit} were visited; returns the next cursor (0 after
+     * a full pass). The visitor may remove the visited slot through {@link #select} and
+     * {@link #removeFound}.
      */
     public int expiringScan(int cursor, int limit, SlotVisitor visitor) {
         int visited = 0;
         int di = cursor;
         while (di < dir.length && visited < limit) {
-            long[] seg = dir[di];
-            int first = firstIndexOf(seg, di);
-            int span = 1 << (globalDepth - (int) seg[DEPTH]);
-            if (first == di && seg[EXPIRING] > 0) {
+            long seg = dir[di];
+            MemorySegment page = slab.page(seg);
+            long base = seg & Slab.OFFSET_MASK;
+            int span = 1 << (globalDepth - depth(page, base));
+            int first = di & ~(span - 1);
+            if (first == di && expiringIn(page, base) > 0) {
                 for (int idx = 0; idx < SLOTS; idx++) {
-                    long s = seg[idx];
+                    long s = slot(page, base, idx);
                     if (s < 0) {
                         visited++;
                         visitor.visit(seg, idx, s);
@@ -417,19 +523,28 @@ public final class KeyTable {
         return di >= dir.length ? 0 : di;
     }
 
-    /** Frees every entry and shrinks to one segment. */
+    /**
+     * Empties the table. With {@code freeEntries} every entry and segment goes back to the slab;
+     * without, the caller is about to clear the whole slab.
+     */
     public void clear(boolean freeEntries) {
-        if (freeEntries && size > 0) {
-            forEach((seg, idx, s) -> slab.free(s & ADDRESS_MASK));
+        if (freeEntries) {
+            if (size > 0) {
+                forEach((seg, idx, s) -> slab.free(s & ADDRESS_MASK));
+            }
+            long[] d = dir;
+            long[] unique = new long[segmentCount];
+            int n = 0;
+            for (int i = 0; i < d.length; i++) {
+                if (firstIndexOf(d[i], i) == i) {
+                    unique[n++] = d[i];
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                slab.free(unique[i]);
+            }
         }
-        segmentCount = 0;
         reset();
-    }
-
-    /** Called for each visited slot with its segment, index and slot word. */
-    @FunctionalInterface
-    public interface SlotVisitor {
-        void visit(long[] segment, int index, long slot);
     }
 
     public static long address(long slot) {
@@ -440,13 +555,13 @@ public final class KeyTable {
         return index >>> 3;
     }
 
-    /** Version stamp of a bucket of a segment. */
-    public static long bucketVersion(long[] segment, int bucket) {
-        return segment[VERSIONS + bucket];
+    /** Directory length, for tests of growth. */
+    int directorySize() {
+        return dir.length;
     }
 
-    /** Stamps a bucket the walker has just serialised. */
-    public static void stampBucket(long[] segment, int bucket, long version) {
-        segment[VERSIONS + bucket] = version;
+    /** A copy of the directory, for diagnostics. */
+    long[] directory() {
+        return Arrays.copyOf(dir, dir.length);
     }
 }

@@ -38,9 +38,14 @@ public final class Slab {
     public static final int MAX_PAGES = 1 << (ADDRESS_BITS - PAGE_SHIFT);
     public static final int MAX_SMALL = 64 * 1024;
     public static final int LARGE_CLASS = 255;
+    /** The exact-size class of hash table segments (see KeyTable), outside the size ladder. */
+    public static final int SEGMENT_CLASS = 254;
+    public static final int SEGMENT_BYTES = 4616;
 
     private static final int[] CLASS_SIZE = buildClasses();
-    private static final int CLASSES = CLASS_SIZE.length;
+    /** Size classes plus the segment class, which uses the last slot of the per-class arrays. */
+    private static final int CLASSES = CLASS_SIZE.length + 1;
+    private static final int SEGMENT_SLOT = CLASSES - 1;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private MemorySegment[] pages = new MemorySegment[64];
@@ -100,14 +105,35 @@ public final class Slab {
         return (size + 4095) & ~4095L;
     }
 
+    private static int chunkSize(int slot) {
+        return slot == SEGMENT_SLOT ? SEGMENT_BYTES : CLASS_SIZE[slot];
+    }
+
+    private static int slotOfClassByte(int cls) {
+        return cls == SEGMENT_CLASS ? SEGMENT_SLOT : cls;
+    }
+
     /** Allocates a chunk of at least {@code size} bytes (size at least 1). */
     public long allocate(int size) {
         int cls = classOf(size);
         if (cls == LARGE_CLASS) {
             return allocateLarge(size);
         }
+        return allocateSlot(cls, cls);
+    }
+
+    /** Allocates a zeroed hash table segment of {@link #SEGMENT_BYTES} (byte 0 holds the class). */
+    public long allocateSegment() {
+        long address = allocateSlot(SEGMENT_SLOT, SEGMENT_CLASS);
+        MemorySegment page = pages[(int) (address >>> PAGE_SHIFT)];
+        long o = address & OFFSET_MASK;
+        page.asSlice(o + 1, SEGMENT_BYTES - 1).fill((byte) 0);
+        return address;
+    }
+
+    private long allocateSlot(int cls, int classByte) {
         long address = freeHead[cls];
-        int chunk = CLASS_SIZE[cls];
+        int chunk = chunkSize(cls);
         if (address != 0) {
             MemorySegment page = pages[(int) (address >>> PAGE_SHIFT)];
             freeHead[cls] = page.get(LONG, (address & OFFSET_MASK) + 8);
@@ -122,7 +148,7 @@ public final class Slab {
             bumpOffset[cls] = offset + chunk;
             address = ((long) page << PAGE_SHIFT) | offset;
         }
-        pages[(int) (address >>> PAGE_SHIFT)].set(ValueLayout.JAVA_BYTE, address & OFFSET_MASK, (byte) cls);
+        pages[(int) (address >>> PAGE_SHIFT)].set(ValueLayout.JAVA_BYTE, address & OFFSET_MASK, (byte) classByte);
         usedBytes += chunk;
         return address;
     }
@@ -184,16 +210,17 @@ public final class Slab {
             freePages[freePageCount++] = pageIndex;
             return;
         }
-        page.set(LONG, offset + 8, freeHead[cls]);
-        freeHead[cls] = address;
-        usedBytes -= CLASS_SIZE[cls];
+        int slot = slotOfClassByte(cls);
+        page.set(LONG, offset + 8, freeHead[slot]);
+        freeHead[slot] = address;
+        usedBytes -= chunkSize(slot);
     }
 
     /** Usable bytes of the chunk at {@code address}. */
     public long capacity(long address) {
         MemorySegment page = pages[(int) (address >>> PAGE_SHIFT)];
         int cls = page.get(ValueLayout.JAVA_BYTE, address & OFFSET_MASK) & 0xFF;
-        return cls == LARGE_CLASS ? page.byteSize() : CLASS_SIZE[cls];
+        return cls == LARGE_CLASS ? page.byteSize() : chunkSize(slotOfClassByte(cls));
     }
 
     /** The page holding {@code address}; offsets into it are {@code address & OFFSET_MASK}. */

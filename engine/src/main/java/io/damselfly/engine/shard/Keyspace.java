@@ -102,12 +102,13 @@ public final class Keyspace {
         MemorySegment page = page(address);
         long o = address & Slab.OFFSET_MASK;
         return (Entry.flags(page, o) & Entry.EXPIRES) != 0 && !shard.replicaMode
-                && page.get(ValueLayout.JAVA_LONG_UNALIGNED, o + Entry.EXPIRE_AT) <= shard.now;
+                && Entry.expireAt(page, o) <= shard.now;
     }
 
     private void touchAccess(long address) {
         MemorySegment page = page(address);
-        Entry.setLru(page, address & Slab.OFFSET_MASK, shard.lruClock);
+        long o = address & Slab.OFFSET_MASK;
+        Entry.setAccess(page, o, shard.accessed(Entry.access(page, o)));
     }
 
     /** Deletes the found (expired) entry: journals DEL, counts it, frees it. */
@@ -218,15 +219,18 @@ public final class Keyspace {
             MemorySegment oldPage = page(old);
             long oo = offset(old);
             boolean hadExpire = Entry.expires(oldPage, oo);
-            if (hadExpire == expires && shard.slab.capacity(old) >= size && Entry.type(oldPage, oo) == Entry.TYPE_STRING
-                    && type == Entry.TYPE_STRING && Slab.footprint(size) == shard.slab.capacity(old)) {
+            if (hadExpire == expires && Entry.type(oldPage, oo) == Entry.TYPE_STRING && type == Entry.TYPE_STRING
+                    && Slab.footprint(size) == shard.slab.capacity(old)
+                    && Entry.isLong(oldPage, oo) == !Entry.fitsCompact(klen, valueLen)) {
+                // same chunk, same header form: the key stays where it is
                 table.touchFound();
-                Entry.init(oldPage, oo, type | (expires ? Entry.EXPIRES : 0), klen, (int) valueLen, expireAt, shard.lruClock);
+                Entry.init(oldPage, oo, type | (expires ? Entry.EXPIRES : 0), klen, (int) valueLen, expireAt,
+                        shard.freshAccess());
                 return old;
             }
             long address = shard.slab.allocate(size);
             long ko = Entry.init(page(address), offset(address), type | (expires ? Entry.EXPIRES : 0), klen,
-                    (int) valueLen, expireAt, shard.lruClock);
+                    (int) valueLen, expireAt, shard.freshAccess());
             MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
             table.replaceFound(address, expires);
             shard.release(old);
@@ -234,7 +238,7 @@ public final class Keyspace {
         }
         long address = shard.slab.allocate(size);
         long ko = Entry.init(page(address), offset(address), type | (expires ? Entry.EXPIRES : 0), klen,
-                (int) valueLen, expireAt, shard.lruClock);
+                (int) valueLen, expireAt, shard.freshAccess());
         MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
         table.insert(hash, address, expires);
         shard.keyAdded(this, address);
@@ -252,31 +256,31 @@ public final class Keyspace {
         long o = offset(address);
         int oldLen = Entry.valueLen(page, o);
         boolean expires = Entry.expires(page, o);
-        int size = Entry.size(klen, newLen, expires);
         shard.dirty++;
         shard.keyModified(this, address);
         long hash = hash(key, koff, klen);
         table.find(key, koff, klen, hash);
-        if (shard.slab.capacity(address) >= size) {
+        long vo = Entry.valueOffset(page, o);
+        if (Entry.canHoldValue(page, o, newLen) && shard.slab.capacity(address) >= (vo - o) + newLen) {
             table.touchFound();
-            long vo = Entry.valueOffset(page, o);
             if (newLen > oldLen) {
                 page.asSlice(vo + oldLen, newLen - oldLen).fill((byte) 0);
             }
             Entry.setValueLen(page, o, (int) newLen);
+            Entry.markRaw(page, o);
             return address;
         }
-        int headroom = (int) Math.min(newLen, 1 << 20);
-        int reserve = (int) Math.min((long) size + headroom, Integer.MAX_VALUE - 64);
-        long moved = shard.slab.allocate(newLen > oldLen && oldLen > 0 ? reserve : size);
+        int size = Entry.size(klen, newLen, expires);
+        long headroom = newLen > oldLen && oldLen > 0 ? Math.min(newLen, 1 << 20) : 0;
+        long moved = shard.slab.allocate((int) Math.min((long) size + headroom, Integer.MAX_VALUE - 64));
         MemorySegment np = page(moved);
         long no = offset(moved);
-        Entry.init(np, no, Entry.flags(page, o) & ~Entry.ENCODING_MASK, klen, (int) newLen,
-                Entry.expireAt(page, o), Entry.lru(page, o));
-        long header = Entry.keyOffset(page, o) - o;
-        MemorySegment.copy(page, o + header, np, no + header, klen + Math.min(oldLen, newLen));
+        long ko = Entry.init(np, no, (Entry.flags(page, o) & ~Entry.LONG) | Entry.RAW, klen, (int) newLen,
+                Entry.expireAt(page, o), Entry.access(page, o));
+        long copy = klen + Math.min(oldLen, newLen);
+        MemorySegment.copy(page, Entry.keyOffset(page, o), np, ko, copy);
         if (newLen > oldLen) {
-            np.asSlice(no + header + klen + oldLen, newLen - oldLen).fill((byte) 0);
+            np.asSlice(ko + klen + oldLen, newLen - oldLen).fill((byte) 0);
         }
         table.replaceFound(moved, expires);
         shard.release(address);
@@ -323,9 +327,8 @@ public final class Keyspace {
         long moved = shard.slab.allocate(size);
         MemorySegment np = page(moved);
         long no = offset(moved);
-        int flags = (Entry.flags(page, o) & ~Entry.EXPIRES) | (wants ? Entry.EXPIRES : 0);
-        long ko = Entry.init(np, no, flags, klen2, vlen, expireAt, Entry.lru(page, o));
-        Entry.setLfu(np, no, Entry.lfu(page, o));
+        int flags = (Entry.flags(page, o) & ~(Entry.EXPIRES | Entry.LONG)) | (wants ? Entry.EXPIRES : 0);
+        long ko = Entry.init(np, no, flags, klen2, vlen, expireAt, Entry.access(page, o));
         MemorySegment.copy(page, Entry.keyOffset(page, o), np, ko, (long) klen2 + vlen);
         table.replaceFound(moved, wants);
         shard.release(address);
@@ -363,12 +366,19 @@ public final class Keyspace {
         return restoreEntry(key, koff, klen, copy.type(), copy.value(), copy.expireAt());
     }
 
-    public int lru(long address) {
-        return Entry.lru(page(address), offset(address));
+    /** OBJECT IDLETIME: seconds since the key was last accessed. */
+    public long idleSeconds(long address) {
+        return shard.idleSeconds(Entry.access(page(address), offset(address)));
     }
 
-    public int lfu(long address) {
-        return Entry.lfu(page(address), offset(address));
+    /** OBJECT FREQ: the key's LFU counter, decayed to now. */
+    public int frequency(long address) {
+        return shard.lfuDecayed(Entry.access(page(address), offset(address)));
+    }
+
+    /** Whether the string was edited in place (OBJECT ENCODING reports raw). */
+    public boolean isRaw(long address) {
+        return (Entry.flags(page(address), offset(address)) & Entry.RAW) != 0;
     }
 
     /** Inserts an entry from its parts (a value moved from another shard or database). */

@@ -20,6 +20,10 @@ public final class Shard {
     /** Unix time in ms and LRU clock in seconds, refreshed by the owner before running commands. */
     long now;
     int lruClock;
+    /** With an LFU maxmemory-policy the access field counts accesses instead of dating them. */
+    boolean lfu;
+    int lfuLogFactor = 10;
+    int lfuDecayTime = 1;
     /** A replica does not expire keys itself; it waits for its master's DEL. */
     boolean replicaMode;
     int journalParts = 1;
@@ -46,7 +50,19 @@ public final class Shard {
         this.hashSeed = hashSeed;
         this.dbs = new Keyspace[databases];
         for (int i = 0; i < databases; i++) {
-            dbs[i] = new Keyspace(this, i, new KeyTable(slab, versions));
+            dbs[i] = new Keyspace(this, i, null);
+        }
+    }
+
+    /**
+     * Builds the tables, on the thread that will own the shard: their memory comes from confined
+     * arenas, so from then on only that thread may touch them (the JVM enforces it).
+     */
+    public void start() {
+        if (dbs[0].table == null) {
+            for (Keyspace db : dbs) {
+                db.table = new KeyTable(slab, versions);
+            }
         }
     }
 
@@ -86,6 +102,54 @@ public final class Shard {
 
     public int lruClock() {
         return lruClock;
+    }
+
+    /** Switches the meaning of the access field (maxmemory-policy), and the LFU parameters. */
+    public void accessPolicy(boolean lfu, int logFactor, int decayTime) {
+        this.lfu = lfu;
+        this.lfuLogFactor = logFactor;
+        this.lfuDecayTime = decayTime;
+    }
+
+    /** The access field of a fresh key: the LRU clock, or LFU's "now" with the initial counter. */
+    int freshAccess() {
+        return lfu ? (lfuMinutes() << 8) | io.damselfly.engine.keyspace.Entry.LFU_INIT : lruClock & 0xFFFFFF;
+    }
+
+    int lfuMinutes() {
+        return (int) ((now / 60_000) & 0xFFFF);
+    }
+
+    /** The access field after one more access. */
+    int accessed(int access) {
+        if (!lfu) {
+            return lruClock & 0xFFFFFF;
+        }
+        int counter = lfuDecayed(access);
+        if (counter < 255) {
+            double r = java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+            double base = Math.max(0, counter - io.damselfly.engine.keyspace.Entry.LFU_INIT);
+            if (r < 1.0 / (base * lfuLogFactor + 1)) {
+                counter++;
+            }
+        }
+        return (lfuMinutes() << 8) | counter;
+    }
+
+    /** The LFU counter of an access field, decayed by the minutes since it was last touched. */
+    public int lfuDecayed(int access) {
+        int last = access >>> 8;
+        int counter = access & 0xFF;
+        int nowMin = lfuMinutes();
+        int elapsed = nowMin >= last ? nowMin - last : 65535 - last + nowMin;
+        int periods = lfuDecayTime > 0 ? elapsed / lfuDecayTime : 0;
+        return periods > counter ? 0 : counter - periods;
+    }
+
+    /** Seconds since an LRU access field was stamped. */
+    public long idleSeconds(int access) {
+        int clock = lruClock & 0xFFFFFF;
+        return clock >= access ? clock - access : (0xFFFFFF - access) + clock;
     }
 
     public boolean isReplica() {
@@ -153,9 +217,11 @@ public final class Shard {
         for (Keyspace db : dbs) {
             dirty += db.size();
             flushing(db);
-            db.table.clear(false);
         }
         slab.clear();
+        for (Keyspace db : dbs) {
+            db.table.clear(false); // fresh segments from the emptied slab
+        }
     }
 
     /**
@@ -212,29 +278,18 @@ public final class Shard {
         expireCycleExpired = 0;
     }
 
-    /** Bytes this shard holds: entries (class-rounded) plus table structures. */
+    /** Bytes this shard holds: entries and table segments (class-rounded, in the slab). */
     public long usedMemory() {
-        long n = slab.usedBytes();
-        for (Keyspace db : dbs) {
-            n += db.table.tableBytes();
-        }
-        return n;
+        return slab.usedBytes();
     }
 
-    /** Bytes of memory pages this shard took from the system, plus table structures. */
+    /** Bytes of memory pages this shard took from the system. */
     public long reservedMemory() {
-        long n = slab.reservedBytes();
-        for (Keyspace db : dbs) {
-            n += db.table.tableBytes();
-        }
-        return n;
+        return slab.reservedBytes();
     }
 
     /** Frees all memory; the shard is unusable afterwards. */
     public void close() {
-        for (Keyspace db : dbs) {
-            db.table.clear(false);
-        }
         slab.clear();
     }
 }

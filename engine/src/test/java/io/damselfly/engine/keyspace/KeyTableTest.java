@@ -99,8 +99,8 @@ class KeyTableTest {
         }
         List<Long> hooked = new ArrayList<>();
         long cut = versions.beginCut((t, seg, bucket) -> {
-            hooked.add(KeyTable.bucketVersion(seg, bucket));
-            KeyTable.stampBucket(seg, bucket, versions.cut());
+            hooked.add(t.bucketVersion(seg, bucket));
+            t.stampBucket(seg, bucket, versions.cut());
         });
         byte[] k = key(17);
         table.find(k, 0, k.length, hash(k));
