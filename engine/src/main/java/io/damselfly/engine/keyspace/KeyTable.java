@@ -16,25 +16,26 @@ import java.util.Arrays;
  * <p>The top bits of a key's hash pick the segment through a directory; the low 6 bits pick its
  * home bucket, and the entry lives in the home bucket or the one after it. When both are full
  * the segment splits in two by the next hash bit; entries keep their bucket index, so a split
- * moves no entry between buckets and reads no entry (the slot keeps 23 bits of hash).
+ * moves no entry between buckets and reads no entry (the slot keeps 18 bits of hash and its distance from its home bucket).
  *
  * <p>Segments live in the shard's slab, off the heap, like the entries: the garbage collector
  * sees only the directory, and growth allocates nothing on the heap but a new directory when
  * it doubles.
  *
  * <pre>
- * segment: 4616 bytes in the slab (class {@link Slab#SEGMENT_CLASS})
- *  0        1        2         3      4 .. 5      6 .. 7        8 .. 4103          4104 .. 4615
- * +--------+--------+---------+------+-----------+-------------+------------------+---------------------+
- * | class  | depth  | spilled | pad  | count u16 | expiring u16| 512 slots, i64   | 64 bucket versions  |
- * +--------+--------+---------+------+-----------+-------------+------------------+---------------------+
- * buckets of 8 slots: bucket b holds slots 8b .. 8b+7
+ * segment: 4624 bytes in the slab (class {@link Slab#SEGMENT_CLASS})
+ *  0       1       2         3     4 .. 5     6 .. 7         8 .. 15        16 .. 4111        4112 .. 4623
+ * +-------+-------+---------+-----+----------+--------------+--------------+-----------------+--------------------+
+ * | class | depth | spilled | pad | count u16| expiring u16 | overflow map | 512 slots, i64  | 64 bucket versions |
+ * +-------+-------+---------+-----+----------+--------------+--------------+-----------------+--------------------+
+ * buckets of 8 slots: bucket b holds slots 8b .. 8b+7; overflow map bit h: some entry whose
+ * home is bucket h lives beyond its window
  *
  * slot: 64 bits, 0 means empty
- *  63      62 ............. 40   39 ........................ 0
- * +-------+--------------------+--------------------------------+
- * |expires| hash bits 63..41    | slab address of the entry       |
- * +-------+--------------------+--------------------------------+
+ *  63      62 .. 58               57 ........... 40   39 ........................ 0
+ * +-------+----------------------+------------------+--------------------------------+
+ * |expires| buckets from home    | hash bits 63..46 | slab address of the entry       |
+ * +-------+----------------------+------------------+--------------------------------+
  * </pre>
  *
  * <p>Every change to a bucket goes through {@link #touch}, which runs the snapshot hook for a
@@ -44,17 +45,24 @@ public final class KeyTable {
     public static final int BUCKETS = 64;
     public static final int SLOTS_PER_BUCKET = 8;
     public static final int SLOTS = BUCKETS * SLOTS_PER_BUCKET;
+    /** Buckets an entry normally lives in, from its home bucket on. */
+    public static final int WINDOW = 4;
+    /** Buckets an entry may live in when its window is full (marked in the overflow map). */
+    public static final int REACH = 24;
     static final int DEPTH = 1;
     static final int SPILLED = 2;
     static final int COUNT = 4;
     static final int EXPIRING = 6;
-    static final int SLOT_BASE = 8;
+    static final int OVERFLOW = 8;
+    static final int SLOT_BASE = 16;
     static final int VERSION_BASE = SLOT_BASE + SLOTS * 8;
 
-    static final int TAG_BITS = 23;
+    static final int TAG_BITS = 18;
     static final int MAX_DEPTH = TAG_BITS;
     static final long TAG_MASK = (1L << TAG_BITS) - 1;
     static final int TAG_SHIFT = Slab.ADDRESS_BITS;
+    static final int HOME_SHIFT = TAG_SHIFT + TAG_BITS;
+    static final long HOME_MASK = 31;
     public static final long ADDRESS_MASK = (1L << Slab.ADDRESS_BITS) - 1;
     public static final long EXPIRES_BIT = 1L << 63;
 
@@ -190,8 +198,10 @@ public final class KeyTable {
         if (spilled(page, base)) {
             return findSpilled(seg, page, base, tag, key, off, len);
         }
-        int first = ((int) hash & (BUCKETS - 1)) << 3;
-        for (int i = 0; i < 2 * SLOTS_PER_BUCKET; i++) {
+        int home = (int) hash & (BUCKETS - 1);
+        int first = home << 3;
+        int end = (page.get(SLOT, base + OVERFLOW) & (1L << home)) != 0 ? REACH : WINDOW;
+        for (int i = 0; i < end * SLOTS_PER_BUCKET; i++) {
             int idx = (first + i) & (SLOTS - 1);
             long s = slot(page, base, idx);
             if (s != 0 && ((s >>> TAG_SHIFT) & TAG_MASK) == tag && keyEquals(s & ADDRESS_MASK, key, off, len)) {
@@ -251,7 +261,13 @@ public final class KeyTable {
             MemorySegment page = slab.page(seg);
             long base = seg & Slab.OFFSET_MASK;
             int home = (int) hash & (BUCKETS - 1);
-            int idx = freeSlot(page, base, home);
+            int idx = freeSlot(page, base, home, WINDOW);
+            if (idx < 0) {
+                idx = freeSlot(page, base, home, REACH);
+                if (idx >= 0) {
+                    page.set(SLOT, base + OVERFLOW, page.get(SLOT, base + OVERFLOW) | (1L << home));
+                }
+            }
             if (idx < 0) {
                 if (depth(page, base) < MAX_DEPTH) {
                     split(seg, di);
@@ -264,7 +280,9 @@ public final class KeyTable {
                 page.set(ValueLayout.JAVA_BYTE, base + SPILLED, (byte) 1);
             }
             touch(page, base, seg, idx >>> 3);
-            setSlot(page, base, idx, (expires ? EXPIRES_BIT : 0) | ((hash >>> (64 - TAG_BITS)) << TAG_SHIFT) | address);
+            long distance = ((idx >>> 3) - home) & (BUCKETS - 1);
+            setSlot(page, base, idx, (expires ? EXPIRES_BIT : 0) | (distance << HOME_SHIFT)
+                    | ((hash >>> (64 - TAG_BITS)) << TAG_SHIFT) | address);
             addCount(page, base, 1);
             size++;
             if (expires) {
@@ -277,17 +295,12 @@ public final class KeyTable {
         }
     }
 
-    private static int freeSlot(MemorySegment page, long base, int home) {
+    private static int freeSlot(MemorySegment page, long base, int home, int buckets) {
         int first = home << 3;
-        for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-            if (slot(page, base, first + i) == 0) {
-                return first + i;
-            }
-        }
-        int next = ((home + 1) & (BUCKETS - 1)) << 3;
-        for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-            if (slot(page, base, next + i) == 0) {
-                return next + i;
+        for (int i = 0; i < buckets * SLOTS_PER_BUCKET; i++) {
+            int idx = (first + i) & (SLOTS - 1);
+            if (slot(page, base, idx) == 0) {
+                return idx;
             }
         }
         return -1;
@@ -340,6 +353,8 @@ public final class KeyTable {
                 }
             }
         }
+        page.set(SLOT, base + OVERFLOW, overflowMap(page, base));
+        spage.set(SLOT, sbase + OVERFLOW, overflowMap(spage, sbase));
         addCount(page, base, -moved);
         addCount(spage, sbase, moved);
         addExpiring(page, base, -movedExpiring);
@@ -350,6 +365,21 @@ public final class KeyTable {
             dir[i] = sibling;
         }
         segmentCount++;
+    }
+
+    /** The overflow map that the segment's entries imply (homes of entries beyond their window). */
+    private static long overflowMap(MemorySegment page, long base) {
+        long map = 0;
+        for (int idx = 0; idx < SLOTS; idx++) {
+            long s = slot(page, base, idx);
+            if (s != 0) {
+                long distance = (s >>> HOME_SHIFT) & HOME_MASK;
+                if (distance >= WINDOW) {
+                    map |= 1L << (((idx >>> 3) - distance) & (BUCKETS - 1));
+                }
+            }
+        }
+        return map;
     }
 
     private void touch(MemorySegment page, long base, long seg, int bucket) {
@@ -375,7 +405,7 @@ public final class KeyTable {
         touch(page, base, seg, foundIndex >>> 3);
         long s = slot(page, base, foundIndex);
         boolean had = s < 0;
-        setSlot(page, base, foundIndex, (expires ? EXPIRES_BIT : 0) | (s & (TAG_MASK << TAG_SHIFT)) | address);
+        setSlot(page, base, foundIndex, (expires ? EXPIRES_BIT : 0) | (s & ~EXPIRES_BIT & ~ADDRESS_MASK) | address);
         if (had != expires) {
             int delta = expires ? 1 : -1;
             addExpiring(page, base, delta);
@@ -441,7 +471,7 @@ public final class KeyTable {
     /**
      * Visits one bucket of a scan and returns the cursor of the next, or 0 when the table is done.
      *
-     * <p>A cursor is {@code prefix << 6 | bucket}, where prefix is a position in the 23-bit hash
+     * <p>A cursor is {@code prefix << 6 | bucket}, where prefix is a position in the 18-bit hash
      * prefix space. Segments only ever split, and a split keeps each entry in its bucket, so an
      * entry present from the start to the end of a scan is visited at least once.
      */
