@@ -67,10 +67,11 @@ public final class InlineDriver implements Router, Host {
             }
         }
         for (int i = 0; i < engine.shards(); i++) {
-            for (Client c : engine.worker(i).flushQueue()) {
-                Worker.flushed(c);
+            java.util.ArrayList<Client> queue = engine.worker(i).flushQueue();
+            for (int k = 0; k < queue.size(); k++) {
+                Worker.flushed(queue.get(k));
             }
-            engine.worker(i).flushQueue().clear();
+            queue.clear();
         }
     }
 

@@ -69,6 +69,23 @@ class KeyTableTest {
     }
 
     @Test
+    void segmentsFillWellBeforeTheySplit() {
+        double lowest = 1;
+        double highest = 0;
+        for (int i = 0; i < 600_000; i++) {
+            put(key(i));
+            if ((i + 1) % 50_000 == 0) {
+                double load = (double) table.size() / ((long) table.segmentCount() * KeyTable.SLOTS);
+                lowest = Math.min(lowest, load);
+                highest = Math.max(highest, load);
+            }
+        }
+        // just after a wave of splits about half the slots are used; just before one, most
+        assertTrue(lowest > 0.45, "load fell to " + lowest);
+        assertTrue(highest > 0.72, "load never passed " + highest);
+    }
+
+    @Test
     void scanVisitsEveryKeyPresentThroughoutDespiteGrowth() {
         for (int i = 0; i < 5_000; i++) {
             put(key(i));
