@@ -9,6 +9,7 @@ import io.damselfly.engine.exec.Engine;
 import io.damselfly.engine.exec.Host;
 import io.damselfly.engine.exec.Message;
 import io.damselfly.engine.exec.Router;
+import io.damselfly.engine.resp.QuotedArgs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -256,38 +257,13 @@ final class Server implements Router, Host {
         sb.append(" [").append(db).append(' ').append(client.address().isEmpty() ? "lua" : client.address()).append(']');
         for (int i = 0; i < r.argc(); i++) {
             sb.append(' ');
-            repr(sb, r.buf(), r.off(i), r.len(i));
+            QuotedArgs.repr(sb, r.buf(), r.off(i), r.len(i));
         }
         sb.append("\r\n");
         byte[] line = sb.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         for (Connection m : monitors) {
             send(m.home(), new ServerMessages.MonitorLine(m, line));
         }
-    }
-
-    /** Quotes bytes the way Redis's sdscatrepr does. */
-    static void repr(StringBuilder sb, byte[] b, int off, int len) {
-        sb.append('"');
-        for (int i = off; i < off + len; i++) {
-            int c = b[i] & 0xFF;
-            switch (c) {
-                case '\\' -> sb.append("\\\\");
-                case '"' -> sb.append("\\\"");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case 7 -> sb.append("\\a");
-                case '\b' -> sb.append("\\b");
-                default -> {
-                    if (c >= 32 && c < 127) {
-                        sb.append((char) c);
-                    } else {
-                        sb.append(String.format("\\x%02x", c));
-                    }
-                }
-            }
-        }
-        sb.append('"');
     }
 
     @Override

@@ -149,7 +149,7 @@ public final class BitCommands {
                 }
             }
             long total = bits ? len << 3 : len;
-            long[] range = clamp(start, end, total);
+            long[] range = Values.clampRange(start, end, total);
             if (range == null) {
                 c.reply.integer(0);
                 return;
@@ -164,29 +164,6 @@ public final class BitCommands {
             return;
         }
         c.reply.integer(countBits(c.db.page(a), c.db.valueOffset(a), startBit, endBit));
-    }
-
-    /** Redis's index clamping; null when the range is empty. */
-    private static long[] clamp(long start, long end, long total) {
-        if (start < 0) {
-            start = total + start;
-        }
-        if (end < 0) {
-            end = total + end;
-        }
-        if (start < 0) {
-            start = 0;
-        }
-        if (end < 0) {
-            end = 0;
-        }
-        if (end >= total) {
-            end = total - 1;
-        }
-        if (start > end) {
-            return null;
-        }
-        return new long[] {start, end};
     }
 
     private static long countBits(MemorySegment page, long base, long startBit, long endBit) {
@@ -271,7 +248,7 @@ public final class BitCommands {
                 end = bits ? (len << 3) + 7 : len - 1;
             }
             long total = bits ? len << 3 : len;
-            long[] range = clamp(start, end, total);
+            long[] range = Values.clampRange(start, end, total);
             if (range == null) {
                 c.reply.integer(-1);
                 return;

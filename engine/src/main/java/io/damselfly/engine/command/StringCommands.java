@@ -727,30 +727,12 @@ public final class StringCommands {
             return;
         }
         long len = c.db.valueLength(a);
-        if (start < 0 && end < 0 && start > end) {
+        long[] range = start < 0 && end < 0 && start > end ? null : Values.clampRange(start, end, len);
+        if (range == null || len == 0) {
             c.reply.bulk(EMPTY);
             return;
         }
-        if (start < 0) {
-            start = len + start;
-        }
-        if (end < 0) {
-            end = len + end;
-        }
-        if (start < 0) {
-            start = 0;
-        }
-        if (end < 0) {
-            end = 0;
-        }
-        if (end >= len) {
-            end = len - 1;
-        }
-        if (start > end || len == 0) {
-            c.reply.bulk(EMPTY);
-            return;
-        }
-        c.reply.bulk(c.db.page(a), c.db.valueOffset(a) + start, (int) (end - start + 1));
+        c.reply.bulk(c.db.page(a), c.db.valueOffset(a) + range[0], (int) (range[1] - range[0] + 1));
     }
 
     static void setrange(CommandContext c) {

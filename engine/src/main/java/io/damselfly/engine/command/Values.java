@@ -36,6 +36,32 @@ public final class Values {
         return a;
     }
 
+    /**
+     * Redis's index clamping for GETRANGE, BITCOUNT and BITPOS: negative indexes count from the
+     * end, both ends are clamped into [0, total). Returns {start, end}, or null for an empty range.
+     */
+    static long[] clampRange(long start, long end, long total) {
+        if (start < 0) {
+            start = total + start;
+        }
+        if (end < 0) {
+            end = total + end;
+        }
+        if (start < 0) {
+            start = 0;
+        }
+        if (end < 0) {
+            end = 0;
+        }
+        if (end >= total) {
+            end = total - 1;
+        }
+        if (start > end) {
+            return null;
+        }
+        return new long[] {start, end};
+    }
+
     public static void replyValue(CommandContext c, long address) {
         Keyspace db = c.db;
         MemorySegment page = db.page(address);

@@ -195,27 +195,18 @@ public final class KeyTable {
         MemorySegment page = slab.page(seg);
         long base = seg & Slab.OFFSET_MASK;
         long tag = hash >>> (64 - TAG_BITS);
-        if (spilled(page, base)) {
-            return findSpilled(seg, page, base, tag, key, off, len);
-        }
         int home = (int) hash & (BUCKETS - 1);
-        int first = home << 3;
-        int end = (page.get(SLOT, base + OVERFLOW) & (1L << home)) != 0 ? REACH : WINDOW;
-        for (int i = 0; i < end * SLOTS_PER_BUCKET; i++) {
-            int idx = (first + i) & (SLOTS - 1);
-            long s = slot(page, base, idx);
-            if (s != 0 && ((s >>> TAG_SHIFT) & TAG_MASK) == tag && keyEquals(s & ADDRESS_MASK, key, off, len)) {
-                foundSegment = seg;
-                foundIndex = idx;
-                return s & ADDRESS_MASK;
-            }
+        int first;
+        int slots;
+        if (spilled(page, base)) {
+            first = 0; // a segment that filled at the maximum depth: entries may be anywhere
+            slots = SLOTS;
+        } else {
+            first = home << 3;
+            slots = ((page.get(SLOT, base + OVERFLOW) & (1L << home)) != 0 ? REACH : WINDOW) * SLOTS_PER_BUCKET;
         }
-        foundSegment = 0;
-        return 0;
-    }
-
-    private long findSpilled(long seg, MemorySegment page, long base, long tag, byte[] key, int off, int len) {
-        for (int idx = 0; idx < SLOTS; idx++) {
+        for (int i = 0; i < slots; i++) {
+            int idx = (first + i) & (SLOTS - 1);
             long s = slot(page, base, idx);
             if (s != 0 && ((s >>> TAG_SHIFT) & TAG_MASK) == tag && keyEquals(s & ADDRESS_MASK, key, off, len)) {
                 foundSegment = seg;

@@ -221,7 +221,7 @@ public final class RespParser {
             }
         }
         argc = 0;
-        if (!splitArgs(buf, pos, end)) {
+        if (!QuotedArgs.split(buf, pos, end, this::addArg)) {
             argc = 0;
             return fail("Protocol error: unbalanced quotes in request");
         }
@@ -229,90 +229,4 @@ public final class RespParser {
         return COMMAND;
     }
 
-    private static boolean isSpace(byte c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0b || c == '\f';
-    }
-
-    private static int hex(byte c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    }
-
-    private boolean splitArgs(byte[] b, int p, int end) {
-        for (;;) {
-            while (p < end && isSpace(b[p])) {
-                p++;
-            }
-            if (p >= end) {
-                return true;
-            }
-            int start = p;
-            int w = p;
-            boolean inq = false;
-            boolean insq = false;
-            boolean done = false;
-            while (!done) {
-                byte c = p < end ? b[p] : 0;
-                if (inq) {
-                    if (c == '\\' && p + 3 < end && b[p + 1] == 'x' && hex(b[p + 2]) >= 0 && hex(b[p + 3]) >= 0) {
-                        b[w++] = (byte) (hex(b[p + 2]) * 16 + hex(b[p + 3]));
-                        p += 3;
-                    } else if (c == '\\' && p + 1 < end) {
-                        p++;
-                        byte e = b[p];
-                        b[w++] = switch (e) {
-                            case 'n' -> '\n';
-                            case 'r' -> '\r';
-                            case 't' -> '\t';
-                            case 'b' -> '\b';
-                            case 'a' -> 7;
-                            default -> e;
-                        };
-                    } else if (c == '"') {
-                        if (p + 1 < end && !isSpace(b[p + 1])) {
-                            return false;
-                        }
-                        done = true;
-                    } else if (c == 0) {
-                        return false;
-                    } else {
-                        b[w++] = c;
-                    }
-                } else if (insq) {
-                    if (c == '\\' && p + 1 < end && b[p + 1] == '\'') {
-                        p++;
-                        b[w++] = '\'';
-                    } else if (c == '\'') {
-                        if (p + 1 < end && !isSpace(b[p + 1])) {
-                            return false;
-                        }
-                        done = true;
-                    } else if (c == 0) {
-                        return false;
-                    } else {
-                        b[w++] = c;
-                    }
-                } else {
-                    switch (c) {
-                        case ' ', '\n', '\r', '\t', 0 -> done = true;
-                        case '"' -> inq = true;
-                        case '\'' -> insq = true;
-                        default -> b[w++] = c;
-                    }
-                }
-                if (p < end) {
-                    p++;
-                }
-            }
-            addArg(start, w - start);
-        }
-    }
 }
