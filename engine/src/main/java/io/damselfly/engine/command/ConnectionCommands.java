@@ -481,9 +481,6 @@ public final class ConnectionCommands {
             "HELP",
             "    This text.",
         };
-        c.reply.array(lines.length);
-        for (String l : lines) {
-            c.reply.simple(l);
-        }
+        ServerCommands.help(c, lines);
     }
 }

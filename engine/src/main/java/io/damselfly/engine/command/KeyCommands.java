@@ -992,9 +992,6 @@ public final class KeyCommands {
             "HELP",
             "    This text.",
         };
-        c.reply.array(lines.length);
-        for (String l : lines) {
-            c.reply.simple(l);
-        }
+        ServerCommands.help(c, lines);
     }
 }
