@@ -18,6 +18,8 @@ class OutputLimitTest {
             boolean cut = false;
             try (TestServer.Raw r = ts.raw()) {
                 r.socket.setReceiveBufferSize(4096);
+                TestServer.await("the reader to be connected", Duration.ofSeconds(30),
+                        () -> admin.clientList().split("\n").length == 2);
                 byte[] get = "GET blob\r\n".repeat(50).getBytes();
                 long start = System.nanoTime();
                 try {
