@@ -152,6 +152,10 @@ final class Proactor implements Runnable {
                     continue;
                 }
                 long timeout = Math.max(1, 1000 / Math.max(1, server.settings().hz.number()));
+                long deadline = worker.nextDeadline();
+                if (deadline != Long.MAX_VALUE) {
+                    timeout = Math.max(1, Math.min(timeout, deadline - System.currentTimeMillis()));
+                }
                 cycle(timeout);
                 sleeping.set(false);
                 idleSince = System.nanoTime();
@@ -185,6 +189,7 @@ final class Proactor implements Runnable {
         }
         work += drained;
         work += worker.runLocal();
+        worker.expireWaiters(nowMs);
         work += flush();
         long expired = worker.cron(nowMs);
         if (expired > 0) {
@@ -414,7 +419,7 @@ final class Proactor implements Runnable {
             // already gone
         }
         connections.remove(c);
-        if (!c.parked()) {
+        if (worker.clientClosed(c)) {
             release(c);
         }
     }

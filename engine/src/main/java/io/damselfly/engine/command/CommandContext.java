@@ -23,6 +23,11 @@ public final class CommandContext {
     /** Scratch space for formatting numbers and short values; the handler's for the call. */
     public final byte[] scratch = new byte[64];
     public final int[] ints = new int[8];
+    /** Where a command builds a new compact collection value before storing it. */
+    public final io.damselfly.engine.resp.ByteOutput pack = new io.damselfly.engine.resp.ByteOutput(1024);
+    /** Cursors over compact collection values, for the command at hand. */
+    public final io.damselfly.engine.types.Pack.Cursor cursor = new io.damselfly.engine.types.Pack.Cursor();
+    public final io.damselfly.engine.types.Pack.Cursor cursor2 = new io.damselfly.engine.types.Pack.Cursor();
     public final io.damselfly.engine.resp.Numbers.LongResult number = new io.damselfly.engine.resp.Numbers.LongResult();
     public final Reply reply;
     public final Engine engine;
@@ -63,6 +68,46 @@ public final class CommandContext {
             j.arg(req.buf(), req.off(i), req.len(i));
         }
         j.end();
+    }
+
+    /** A cursor over the compact value of the entry at {@code address}. */
+    public io.damselfly.engine.types.Pack.Cursor compact(long address) {
+        return cursor.of(db.page(address), db.valueOffset(address), db.valueLength(address));
+    }
+
+    /**
+     * Parses argument {@code arg} as an integer in [min, max] into {@link #number}, replying
+     * as Redis's getRangeLongFromObjectOrReply does when it is not: the not-an-integer error,
+     * then {@code msg} or the default out-of-range text.
+     */
+    public boolean rangeLong(int arg, long min, long max, String msg) {
+        if (!req.parseLong(arg)) {
+            reply.error(msg != null ? "ERR " + msg : NOT_INTEGER);
+            return false;
+        }
+        long v = req.longValue();
+        if (v < min || v > max) {
+            reply.error(msg != null ? "ERR " + msg
+                    : "ERR value is out of range, value must between " + min + " and " + max);
+            return false;
+        }
+        number.value = v;
+        return true;
+    }
+
+    /** Whether the command may block the client (BLPOP ...): not inside EXEC. */
+    public boolean canBlock() {
+        return worker.canBlock();
+    }
+
+    /** Blocks the client on the pop's keys, all on this shard; the handler replies nothing. */
+    public void block(BlockingPop pop) {
+        worker.block(this, pop);
+    }
+
+    /** In a multi-shard pop's hop: registers the transaction's wait on this part's keys. */
+    public void blockPart(BlockingPop pop, io.damselfly.engine.exec.TxPart part) {
+        worker.blockPart(part);
     }
 
     public void wrongType() {

@@ -25,6 +25,10 @@ public final class CommandTable {
         StringCommands.register(t);
         BitCommands.register(t);
         KeyCommands.register(t);
+        HashCommands.register(t);
+        SetCommands.register(t);
+        ListCommands.register(t);
+        ZSetCommands.register(t);
         return t;
     }
 

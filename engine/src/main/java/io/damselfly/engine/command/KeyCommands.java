@@ -145,6 +145,65 @@ public final class KeyCommands {
                 .sub(subcommand("object", "help", 2).flags(CommandSpec.LOADING | CommandSpec.STALE).acl("@keyspace", "@slow")
                         .since("6.2.0").summary("Lists the OBJECT subcommands.").home(KeyCommands::objectHelp))
                 .build());
+        t.add(command("memory", -2).group("server").since("4.0.0").acl("@slow")
+                .summary("Reports on memory use.").complexity("Depends on subcommand.")
+                .home(KeyCommands::objectHelpOnly)
+                .sub(subcommand("memory", "usage", -3).flags(READONLY).keys(2, 2, 1).acl("@read", "@slow")
+                        .since("4.0.0").summary("Estimates the bytes a key and its value take.")
+                        .complexity("O(N) where N is the number of samples.").handler(KeyCommands::memoryUsage))
+                .sub(subcommand("memory", "doctor", 2).acl("@slow").since("4.0.0")
+                        .summary("Reports memory problems in words.").home(c -> c.reply.verbatim(
+                                "No memory problems detected: Damselfly keeps its data off the garbage-collected heap.")))
+                .sub(subcommand("memory", "malloc-stats", 2).acl("@slow").since("4.0.0")
+                        .summary("Reports the allocator's statistics.").home(c -> c.reply.verbatim(
+                                "Stats not supported for the current allocator")))
+                .sub(subcommand("memory", "purge", 2).acl("@slow").since("4.0.0")
+                        .summary("Asks the allocator to return free memory.").home(c -> c.reply.ok()))
+                .sub(subcommand("memory", "help", 2).flags(CommandSpec.LOADING | CommandSpec.STALE).acl("@slow")
+                        .since("4.0.0").summary("Lists the MEMORY subcommands.").home(KeyCommands::memoryHelp))
+                .build());
+    }
+
+    static void memoryUsage(CommandContext c) {
+        Request r = c.req;
+        for (int j = 3; j < r.argc(); j++) {
+            if (r.is(j, "samples") && j + 1 < r.argc()) {
+                if (!r.parseLong(j + 1)) {
+                    c.notInteger();
+                    return;
+                }
+                if (r.longValue() < 0) {
+                    c.syntaxError();
+                    return;
+                }
+                j++;
+            } else {
+                c.syntaxError();
+                return;
+            }
+        }
+        long a = c.db.lookup(r.buf(), r.off(2), r.len(2));
+        if (a == 0) {
+            c.reply.nullBulk();
+        } else {
+            c.reply.integer(c.db.memoryUsage(a));
+        }
+    }
+
+    static void memoryHelp(CommandContext c) {
+        ServerCommands.help(c, new String[] {
+            "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DOCTOR",
+            "    Reports memory problems, in words.",
+            "MALLOC-STATS",
+            "    The allocator's own statistics.",
+            "PURGE",
+            "    Asks the allocator to hand free memory back.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Estimated bytes that <key> and its value take.",
+            "HELP",
+            "    This text.",
+        });
     }
 
     // ------------------------------------------------------------------ DEL EXISTS TOUCH TYPE
@@ -735,7 +794,7 @@ public final class KeyCommands {
     static final int SCAN_SHARD_SHIFT = 29;
 
     static int scanShard(Request r, int shards) {
-        long cursor = parseCursor(r);
+        long cursor = parseCursor(r, 1);
         if (cursor < 0) {
             return -1;
         }
@@ -744,15 +803,15 @@ public final class KeyCommands {
     }
 
     /** The cursor argument as an unsigned number that fits in 63 bits, or -1. */
-    private static long parseCursor(Request r) {
-        int len = r.len(1);
+    static long parseCursor(Request r, int i) {
+        int len = r.len(i);
         if (len == 0 || len > 19) {
             return -1;
         }
         long v = 0;
         byte[] b = r.buf();
-        for (int i = r.off(1); i < r.off(1) + len; i++) {
-            int d = b[i] - '0';
+        for (int k = r.off(i); k < r.off(i) + len; k++) {
+            int d = b[k] - '0';
             if (d < 0 || d > 9) {
                 return -1;
             }
@@ -763,7 +822,7 @@ public final class KeyCommands {
 
     static void scan(CommandContext c) {
         Request r = c.req;
-        long cursor = parseCursor(r);
+        long cursor = parseCursor(r, 1);
         if (cursor < 0) {
             c.reply.error("ERR invalid cursor");
             return;
@@ -955,11 +1014,22 @@ public final class KeyCommands {
         }
     }
 
-    /** OBJECT ENCODING of a value, by Redis 7.0's rules for strings. */
+    /** OBJECT ENCODING of a value, with Redis 7.0's names. */
     static String encoding(Keyspace db, long a) {
         int type = db.type(a);
-        if (type != Entry.TYPE_STRING) {
-            return "raw";
+        switch (type) {
+            case Entry.TYPE_LIST:
+                return "quicklist";
+            case Entry.TYPE_SET:
+                return db.isObject(a) ? "hashtable" : "intset";
+            case Entry.TYPE_HASH:
+                return db.isObject(a) ? "hashtable" : "listpack";
+            case Entry.TYPE_ZSET:
+                return db.isObject(a) ? "skiplist" : "listpack";
+            case Entry.TYPE_STRING:
+                break;
+            default:
+                return "raw";
         }
         int len = db.valueLength(a);
         if (db.isRaw(a)) {

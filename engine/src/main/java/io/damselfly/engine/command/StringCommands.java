@@ -33,7 +33,7 @@ public final class StringCommands {
     private static final byte[] PERSIST = Reply.ascii("PERSIST");
     private static final byte[] EMPTY = new byte[0];
     /** Largest finite x87 long double, the precision Redis computes INCRBYFLOAT in. */
-    private static final BigDecimal LONG_DOUBLE_MAX = new BigDecimal("1.18973149535723176502e+4932");
+    static final BigDecimal LONG_DOUBLE_MAX = new BigDecimal("1.18973149535723176502e+4932");
 
     private StringCommands() {
     }

@@ -62,6 +62,28 @@ public final class Values {
         return new long[] {start, end};
     }
 
+    /** Address of the value of {@code type} at key argument i, 0 if missing, -1 (after WRONGTYPE) otherwise. */
+    public static long read(CommandContext c, int i, int type) {
+        Request r = c.req;
+        long a = c.db.lookupRead(r.buf(), r.off(i), r.len(i));
+        if (a != 0 && c.db.type(a) != type) {
+            c.wrongType();
+            return -1;
+        }
+        return a;
+    }
+
+    /** Like {@link #read} for a write: no hit/miss counting. */
+    public static long write(CommandContext c, int i, int type) {
+        Request r = c.req;
+        long a = c.db.lookupWrite(r.buf(), r.off(i), r.len(i));
+        if (a != 0 && c.db.type(a) != type) {
+            c.wrongType();
+            return -1;
+        }
+        return a;
+    }
+
     public static void replyValue(CommandContext c, long address) {
         Keyspace db = c.db;
         MemorySegment page = db.page(address);

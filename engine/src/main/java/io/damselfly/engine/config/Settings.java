@@ -52,6 +52,12 @@ public final class Settings {
     public final Setting logfile;
     public final Setting pidfile;
     public final Setting tcpKeepalive;
+    public final Setting hashMaxListpackEntries;
+    public final Setting hashMaxListpackValue;
+    public final Setting setMaxIntsetEntries;
+    public final Setting zsetMaxListpackEntries;
+    public final Setting zsetMaxListpackValue;
+    public final Setting listMaxListpackSize;
 
     public Settings() {
         port = num("port", 6379, 0, 65535, false, Setting.IMMUTABLE);
@@ -127,6 +133,16 @@ public final class Settings {
         choice("enable-protected-configs", "no", new String[] {"no", "yes", "local"}, Setting.IMMUTABLE);
         choice("enable-module-command", "no", new String[] {"no", "yes", "local"}, Setting.IMMUTABLE);
         num("lua-time-limit", 5000, 0, Long.MAX_VALUE, false, 0, "busy-reply-threshold");
+        hashMaxListpackEntries = num("hash-max-listpack-entries", 512, 0, Long.MAX_VALUE, true, 0,
+                "hash-max-ziplist-entries");
+        hashMaxListpackValue = num("hash-max-listpack-value", 64, 0, Long.MAX_VALUE, true, 0, "hash-max-ziplist-value");
+        setMaxIntsetEntries = num("set-max-intset-entries", 512, 0, Long.MAX_VALUE, true, 0);
+        zsetMaxListpackEntries = num("zset-max-listpack-entries", 128, 0, Long.MAX_VALUE, true, 0,
+                "zset-max-ziplist-entries");
+        zsetMaxListpackValue = num("zset-max-listpack-value", 64, 0, Long.MAX_VALUE, true, 0, "zset-max-ziplist-value");
+        listMaxListpackSize = num("list-max-listpack-size", -2, Integer.MIN_VALUE, Integer.MAX_VALUE, false, 0,
+                "list-max-ziplist-size");
+        num("list-compress-depth", 0, 0, Integer.MAX_VALUE, false, 0);
         num("active-defrag-cycle-min", 1, 1, 99, false, 0);
         num("active-defrag-cycle-max", 25, 1, 99, false, 0);
     }

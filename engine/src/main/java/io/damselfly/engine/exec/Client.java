@@ -46,6 +46,8 @@ public class Client {
     boolean queuedForFlush;
     RemoteBatch batch;
     Tx tx;
+    /** The wait the client is blocked in (BLPOP ...), or null. */
+    Waiter waiter;
     long commandsProcessed;
 
     public Client(long id, int home, long nowMs) {

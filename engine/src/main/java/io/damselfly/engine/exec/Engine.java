@@ -229,8 +229,15 @@ public final class Engine {
         return null;
     }
 
+    private final AtomicInteger blocked = new AtomicInteger();
+
+    /** Clients blocked on keys right now (INFO blocked_clients). */
     public long blockedClients() {
-        return 0;
+        return blocked.get();
+    }
+
+    void blockedDelta(int d) {
+        blocked.addAndGet(d);
     }
 
     public long pubsubCount(boolean patterns) {

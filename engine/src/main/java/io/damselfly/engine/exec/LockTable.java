@@ -16,8 +16,13 @@ final class LockTable {
         final int hash;
 
         Key(int db, byte[] buf, int off, int len) {
+            this(db, Arrays.copyOfRange(buf, off, off + len));
+        }
+
+        /** A key over these bytes (taken, not copied). */
+        Key(int db, byte[] bytes) {
             this.db = db;
-            this.bytes = Arrays.copyOfRange(buf, off, off + len);
+            this.bytes = bytes;
             this.hash = Arrays.hashCode(bytes) * 31 + db;
         }
 

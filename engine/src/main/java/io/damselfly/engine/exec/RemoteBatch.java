@@ -31,6 +31,8 @@ final class RemoteBatch extends Message {
     boolean sent;
     boolean suspended;
     final ByteOutput out = new ByteOutput(512);
+    /** Set on the shard when the batch's last command blocked the client. */
+    Waiter waiter;
 
     RemoteBatch(Client client, int home) {
         this.client = client;

@@ -41,6 +41,11 @@ public final class Tx {
     public long value;
     public boolean flag;
     public String error;
+    /** A second free slot (a value a later hop needs besides {@link #payload}). */
+    public Object extra;
+    /** Set by the coordinator when the operation found nothing and the client is to wait. */
+    Waiter waiter;
+    boolean canBlock = true;
 
     Tx(Client client, Engine engine) {
         this.client = client;
@@ -91,6 +96,36 @@ public final class Tx {
         return p;
     }
 
+    /** Whether the operation may block the client (not inside EXEC). */
+    public boolean canBlock() {
+        return canBlock;
+    }
+
+    /** Whether the client waits (see {@link #block}). */
+    public boolean blocked() {
+        return waiter != null;
+    }
+
+    /**
+     * Decides, in afterHop, that the client waits: the next hop registers the wait on every
+     * participating shard ({@link io.damselfly.engine.command.CommandContext#blockPart}).
+     */
+    public void block(io.damselfly.engine.command.BlockingPop pop) {
+        waiter = new Waiter(client, pop, spec, req, db, protocol, System.currentTimeMillis(), true);
+        long bits = 0;
+        for (int i = 0; i < participantCount; i++) {
+            TxPart p = participant(i);
+            for (int k = 0; k < p.keyCount; k++) {
+                for (int key : pop.keys) {
+                    if (p.keyArgs[k] == key) {
+                        bits |= 1L << p.shard;
+                    }
+                }
+            }
+        }
+        waiter.shards = bits;
+    }
+
     void addParticipant(int shard) {
         participants[participantCount++] = shard;
     }
@@ -109,6 +144,9 @@ public final class Tx {
         value = 0;
         flag = false;
         error = null;
+        extra = null;
+        waiter = null;
+        canBlock = true;
         spec = null;
         op = null;
         retries = 0;

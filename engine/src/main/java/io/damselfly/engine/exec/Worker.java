@@ -1,5 +1,6 @@
 package io.damselfly.engine.exec;
 
+import io.damselfly.engine.command.BlockingPop;
 import io.damselfly.engine.command.CommandContext;
 import io.damselfly.engine.command.CommandSpec;
 import io.damselfly.engine.command.MultiShardOp;
@@ -7,6 +8,7 @@ import io.damselfly.engine.command.Request;
 import io.damselfly.engine.resp.ByteOutput;
 import io.damselfly.engine.resp.Reply;
 import io.damselfly.engine.resp.RespParser;
+import io.damselfly.engine.shard.Keyspace;
 import io.damselfly.engine.shard.Shard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -56,6 +59,13 @@ public final class Worker {
     private long maxStarted;
     private final ArrayList<RemoteBatch> blocked = new ArrayList<>();
 
+    // clients blocked on keys (BLPOP ...): this shard's waiters and this home's deadlines
+    final Blocking blocking = new Blocking();
+    /** Set by {@link #block} while a handler runs: the command blocked instead of replying. */
+    private Waiter justBlocked;
+    /** Keys that filled while a transaction held them; served once its locks are gone. */
+    private final ArrayList<LockTable.Key> deferredReady = new ArrayList<>();
+
     // statistics, owned by this thread; INFO gathers them through a message
     private final long[] calls;
     private final long[] nanos;
@@ -77,6 +87,7 @@ public final class Worker {
         this.shard = new Shard(index, (int) engine.settings().databases.number(), seed);
         this.reply = new Reply(this::countError);
         this.ctx = new CommandContext(engine, this, reply);
+        shard.listener(new KeyEvents());
         int ids = engine.commands().idCount();
         calls = new long[ids];
         nanos = new long[ids];
@@ -274,6 +285,9 @@ public final class Worker {
                 b.add(spec, r.offsets(), r.lengths(), r.argc());
                 commandSeen(c, spec);
                 c.hasPending = false;
+                if (spec.has(CommandSpec.BLOCKING)) {
+                    sendBatch(c);
+                }
             } else {
                 sendBatch(c);
             }
@@ -325,6 +339,9 @@ public final class Worker {
                     b.open(target, c.in, c.db, c.protocol);
                     b.add(spec, r.offsets(), r.lengths(), r.argc());
                     c.hasPending = false;
+                    if (spec.has(CommandSpec.BLOCKING)) {
+                        sendBatch(c); // it may wait: nothing of the client runs after it meanwhile
+                    }
                 }
             }
         }
@@ -432,6 +449,13 @@ public final class Worker {
         reply.target(c.out, c.protocol);
         c.hasPending = false;
         run(spec);
+        Waiter w = justBlocked;
+        if (w != null) {
+            justBlocked = null;
+            c.parked = true;
+            waitFor(c, w);
+            return;
+        }
         c.commandsProcessed++;
         markFlush(c);
     }
@@ -459,6 +483,9 @@ public final class Worker {
         commandsProcessed++;
         if (errorReplies != errorsBefore) {
             failed[id]++;
+        }
+        if (blocking.hasReady() && justBlocked == null) {
+            serveReady();
         }
     }
 
@@ -547,6 +574,11 @@ public final class Worker {
             reply.target(b.out, b.protocol);
             run(spec);
             b.next++;
+            if (justBlocked != null) {
+                b.waiter = justBlocked; // the last command of its batch (see dispatch)
+                justBlocked = null;
+                break;
+            }
         }
         if (b.suspended) {
             blocked.remove(b);
@@ -570,7 +602,14 @@ public final class Worker {
         c.commandsProcessed += b.count;
         b.out.clear();
         b.out.shrinkIfEmpty(64 * 1024);
+        Waiter w = b.waiter;
+        b.waiter = null;
         b.clear();
+        if (w != null) {
+            c.commandsProcessed--; // counted when it is answered
+            waitFor(c, w);
+            return;
+        }
         c.parked = false;
         if (c.closed()) {
             c.afterAway();
@@ -580,6 +619,26 @@ public final class Worker {
     }
 
     private void retryBlocked() {
+        if (!deferredReady.isEmpty() && locks.isEmpty()) {
+            for (LockTable.Key k : deferredReady) {
+                blocking.signal(k);
+            }
+            deferredReady.clear();
+            serveReady();
+        } else if (!deferredReady.isEmpty()) {
+            for (int i = 0; i < deferredReady.size(); ) {
+                LockTable.Key k = deferredReady.get(i);
+                if (!locks.conflicts(k.db, k.bytes, 0, k.bytes.length, true)) {
+                    blocking.signal(k);
+                    deferredReady.remove(i);
+                } else {
+                    i++;
+                }
+            }
+            if (blocking.hasReady()) {
+                serveReady();
+            }
+        }
         for (int i = 0; i < blocked.size(); ) {
             RemoteBatch b = blocked.get(i);
             int before = blocked.size();
@@ -746,6 +805,16 @@ public final class Worker {
 
     private void finish(Tx tx) {
         Client c = tx.client;
+        Waiter w = tx.waiter;
+        if (w != null) {
+            tx.reset();
+            if (w.arrived) {
+                deliverServed(w);
+            } else {
+                waitFor(c, w);
+            }
+            return;
+        }
         if (!c.closed()) {
             reply.target(c.out, c.protocol);
             long errorsBefore = errorReplies;
@@ -886,6 +955,282 @@ public final class Worker {
             p.payload = e;
         } finally {
             shard.journalTransaction(0, 1);
+        }
+        if (blocking.hasReady()) {
+            serveReady();
+        }
+    }
+
+    // ------------------------------------------------------------------ blocked clients
+
+    /** A handler found nothing to pop and may wait: the client blocks on this shard's keys. */
+    public void block(CommandContext c, BlockingPop pop) {
+        Waiter w = new Waiter(c.client, pop, c.spec, c.req, c.db.id(), reply.protocol(), shard.now(), false);
+        w.shards = 1L << index;
+        blocking.register(w, w.req, pop.keys, pop.keys.length);
+        justBlocked = w;
+    }
+
+    /** A multi-shard part registers the transaction's waiter on this shard's keys. */
+    public void blockPart(TxPart part) {
+        Waiter w = part.tx.waiter;
+        blocking.register(w, w.req, part.keyArgs, part.keyCount);
+    }
+
+    /** Whether a command run now may block (not inside EXEC). */
+    public boolean canBlock() {
+        return !execRunning;
+    }
+
+    boolean execRunning;
+
+    /** Home side: the client waits on {@code w} until it is served, times out or leaves. */
+    private void waitFor(Client c, Waiter w) {
+        c.parked = true;
+        c.waiter = w;
+        if (w.waiting()) {
+            blocking.track(w);
+            engine.blockedDelta(1);
+        }
+    }
+
+    /** Serves the clients blocked on keys that filled, each key's waiters in blocking order. */
+    private void serveReady() {
+        while (blocking.hasReady()) {
+            LockTable.Key key = blocking.nextReady();
+            if (!locks.isEmpty() && locks.conflicts(key.db, key.bytes, 0, key.bytes.length, true)) {
+                // a transaction holds the key: serve after it is released, as Redis serves after EXEC
+                if (!deferredReady.contains(key)) {
+                    deferredReady.add(key);
+                }
+                continue;
+            }
+            Keyspace db = shard.db(key.db);
+            for (;;) {
+                Waiter w = blocking.first(key);
+                if (w == null) {
+                    break;
+                }
+                long a = db.lookupWrite(key.bytes, 0, key.bytes.length);
+                if (a == 0 || db.type(a) != w.pop.type()) {
+                    break;
+                }
+                if (!w.claim()) {
+                    continue; // timed out or left meanwhile; first() drops it
+                }
+                blocking.unregister(w);
+                if (w.multiShard) {
+                    unregisterElsewhere(w);
+                }
+                if (w.multiShard && w.pop.movesToOtherKey()) {
+                    w.retry = true; // the destination is on another shard: retried as a transaction
+                } else {
+                    ctx.req.set(w.req.buf(), w.req.offsets(), w.req.lengths(), w.req.base(), w.req.argc());
+                    ctx.shard = shard;
+                    ctx.db = db;
+                    ctx.client = w.client;
+                    ctx.spec = w.spec;
+                    reply.target(w.out, w.protocol);
+                    int keyArg = argOf(w, key);
+                    try {
+                        w.pop.serve(ctx, keyArg, true);
+                    } catch (RuntimeException e) {
+                        LOG.error("serving blocked {} failed", w.spec.fullName(), e);
+                        reply.error("ERR internal error: " + e);
+                    }
+                    commandsProcessed++;
+                }
+                send(w.home, new Served(w));
+            }
+        }
+    }
+
+    private static int argOf(Waiter w, LockTable.Key key) {
+        for (int a : w.pop.keys) {
+            if (key.matches(w.db, w.req.buf(), w.req.off(a), w.req.len(a))) {
+                return a;
+            }
+        }
+        return w.pop.keys[0];
+    }
+
+    private void unregisterElsewhere(Waiter w) {
+        long others = w.shards & ~(1L << index);
+        while (others != 0) {
+            int s = Long.numberOfTrailingZeros(others);
+            others &= others - 1;
+            send(s, new Unregister(w));
+        }
+    }
+
+    /** Home side: a shard served the client (or asks for it to be retried). */
+    void served(Waiter w) {
+        if (blocking.untrackIfPresent(w)) {
+            engine.blockedDelta(-1);
+        }
+        Client c = w.client;
+        if (c.tx != null && c.tx.waiter == w) {
+            w.arrived = true; // the transaction that blocked it has not finished yet
+            return;
+        }
+        deliverServed(w);
+    }
+
+    private void deliverServed(Waiter w) {
+        Client c = w.client;
+        c.waiter = null;
+        if (c.closed()) {
+            c.parked = false;
+            c.afterAway();
+            return;
+        }
+        if (w.retry) {
+            int n = w.spec.keys(w.req, keyScratch);
+            startTx(c, w.spec, w.req, n, false);
+            return;
+        }
+        c.out.write(w.out);
+        c.commandsProcessed++;
+        markFlush(c);
+        c.parked = false;
+        process(c);
+    }
+
+    /** Home side: the earliest deadline of a blocked client of this worker, or Long.MAX_VALUE. */
+    public long nextDeadline() {
+        return blocking.nextDeadline();
+    }
+
+    /** Home side: answers the blocked clients whose deadline passed. */
+    public void expireWaiters(long nowMs) {
+        for (Waiter w : blocking.expired(nowMs)) {
+            engine.blockedDelta(-1);
+            if (!w.claim()) {
+                continue; // served meanwhile: its reply is on the way
+            }
+            unregisterAll(w);
+            Client c = w.client;
+            c.waiter = null;
+            if (c.closed()) {
+                c.parked = false;
+                c.afterAway();
+                continue;
+            }
+            w.pop.nothing(reply.target(c.out, c.protocol), true);
+            c.commandsProcessed++;
+            markFlush(c);
+            c.parked = false;
+            process(c);
+        }
+    }
+
+    private void unregisterAll(Waiter w) {
+        long s = w.shards;
+        while (s != 0) {
+            int t = Long.numberOfTrailingZeros(s);
+            s &= s - 1;
+            send(t, new Unregister(w));
+        }
+    }
+
+    /**
+     * The server closed the client. Returns whether it can be released at once (nothing of it
+     * is away); otherwise {@link Client#afterAway} tells when.
+     */
+    public boolean clientClosed(Client c) {
+        Waiter w = c.waiter;
+        if (w != null && w.claim()) {
+            if (blocking.untrackIfPresent(w)) {
+                engine.blockedDelta(-1);
+            }
+            unregisterAll(w);
+            c.waiter = null;
+            c.parked = false;
+        }
+        return !c.parked;
+    }
+
+    /** CLIENT UNBLOCK: ends a client's wait with the timeout reply or an error; false if it was not blocked. */
+    public boolean unblock(Client c, boolean error) {
+        Waiter w = c.waiter;
+        if (w == null || !w.claim()) {
+            return false;
+        }
+        if (blocking.untrackIfPresent(w)) {
+            engine.blockedDelta(-1);
+        }
+        unregisterAll(w);
+        c.waiter = null;
+        reply.target(c.out, c.protocol);
+        if (error) {
+            reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        } else {
+            w.pop.nothing(reply, true);
+        }
+        c.commandsProcessed++;
+        markFlush(c);
+        c.parked = false;
+        process(c);
+        return true;
+    }
+
+    /** Served or retried: back to the blocked client's home. */
+    static final class Served extends Message {
+        private final Waiter waiter;
+
+        Served(Waiter waiter) {
+            this.waiter = waiter;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            worker.served(waiter);
+        }
+    }
+
+    /** Drops a waiter from a shard's queues. */
+    static final class Unregister extends Message {
+        private final Waiter waiter;
+
+        Unregister(Waiter waiter) {
+            this.waiter = waiter;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            worker.blocking.unregister(waiter);
+        }
+    }
+
+    /** The shard's key events: wake-ups of blocked clients, and WATCH. */
+    private final class KeyEvents implements Shard.ModificationListener {
+        @Override
+        public void modified(Keyspace db, long address) {
+        }
+
+        @Override
+        public void added(Keyspace db, long address) {
+            if (blocking.anyWaiting()) {
+                LockTable.Key key = new LockTable.Key(db.id(), db.copyKey(address));
+                blocking.signal(key);
+            }
+        }
+
+        @Override
+        public void flushing(Keyspace db) {
+        }
+
+        @Override
+        public void swapped(Keyspace a, Keyspace b) {
+            if (blocking.anyWaiting()) {
+                for (Keyspace db : new Keyspace[] {a, b}) {
+                    for (LockTable.Key k : blocking.keysOf(db.id())) {
+                        if (db.lookup(k.bytes, 0, k.bytes.length) != 0) {
+                            blocking.signal(k);
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -17,7 +17,8 @@ import java.lang.foreign.ValueLayout;
  * +--------+--------+----------+-------+---------+      +------+------+---------+-------+-----------+-----------+
  * then: [expire at, unix ms, i64 — only when flags has EXPIRES] [key bytes] [value bytes]
  *
- * flags: bits 0-3 type, bit 4 EXPIRES, bit 5 LONG, bit 6 RAW (a string edited in place)
+ * flags: bits 0-3 type, bit 4 EXPIRES, bit 5 LONG, bit 6 RAW (a string edited in place),
+ *        bit 7 HANDLE (the value is a 4-byte handle to a large value kept by the shard)
  * access: LRU clock in seconds (24 bits), or with an LFU policy minutes (16 bits) and counter (8 bits)
  * </pre>
  *
@@ -41,7 +42,8 @@ public final class Entry {
     public static final int EXPIRES = 0x10;
     public static final int LONG = 0x20;
     public static final int RAW = 0x40;
-    public static final int ENCODING_MASK = RAW;
+    public static final int HANDLE = 0x80;
+    public static final int ENCODING_MASK = RAW | HANDLE;
 
     public static final int TYPE_STRING = 0;
     public static final int TYPE_LIST = 1;

@@ -545,13 +545,13 @@ public final class KeyTable {
     }
 
     /**
-     * Empties the table. With {@code freeEntries} every entry and segment goes back to the slab;
-     * without, the caller is about to clear the whole slab.
+     * Empties the table. With a {@code release} every entry goes to it and every segment back to
+     * the slab; with null, the caller is about to clear the whole slab.
      */
-    public void clear(boolean freeEntries) {
-        if (freeEntries) {
+    public void clear(java.util.function.LongConsumer release) {
+        if (release != null) {
             if (size > 0) {
-                forEach((seg, idx, s) -> slab.free(s & ADDRESS_MASK));
+                forEach((seg, idx, s) -> release.accept(s & ADDRESS_MASK));
             }
             long[] d = dir;
             long[] unique = new long[segmentCount];

@@ -116,6 +116,28 @@ public final class ByteOutput {
         pos = Numbers.writeLong(buf, pos, v);
     }
 
+    public void writeIntLE(int v) {
+        ensure(4);
+        buf[pos++] = (byte) v;
+        buf[pos++] = (byte) (v >>> 8);
+        buf[pos++] = (byte) (v >>> 16);
+        buf[pos++] = (byte) (v >>> 24);
+    }
+
+    public void setIntLE(int at, int v) {
+        buf[at] = (byte) v;
+        buf[at + 1] = (byte) (v >>> 8);
+        buf[at + 2] = (byte) (v >>> 16);
+        buf[at + 3] = (byte) (v >>> 24);
+    }
+
+    public void writeLongLE(long v) {
+        ensure(8);
+        for (int i = 0; i < 8; i++) {
+            buf[pos++] = (byte) (v >>> (8 * i));
+        }
+    }
+
     public void crlf() {
         ensure(2);
         buf[pos++] = '\r';

@@ -201,6 +201,7 @@ public final class Keyspace {
      * the new entry fits in it.
      */
     public long allocateValue(byte[] key, int koff, int klen, int type, long valueLen, long expireAt) {
+        int typeFlags = type;
         long hash = hash(key, koff, klen);
         long old = table.find(key, koff, klen, hash);
         if (old != 0 && expireAt == KEEP_TTL && expiredAt(old)) {
@@ -219,25 +220,30 @@ public final class Keyspace {
             MemorySegment oldPage = page(old);
             long oo = offset(old);
             boolean hadExpire = Entry.expires(oldPage, oo);
-            if (hadExpire == expires && Entry.type(oldPage, oo) == Entry.TYPE_STRING && type == Entry.TYPE_STRING
+            if (hadExpire == expires && Entry.type(oldPage, oo) == Entry.TYPE_STRING && typeFlags == Entry.TYPE_STRING
+                    && (Entry.flags(oldPage, oo) & Entry.HANDLE) == 0
                     && Slab.footprint(size) == shard.slab.capacity(old)
                     && Entry.isLong(oldPage, oo) == !Entry.fitsCompact(klen, valueLen)) {
                 // same chunk, same header form: the key stays where it is
                 table.touchFound();
-                Entry.init(oldPage, oo, type | (expires ? Entry.EXPIRES : 0), klen, (int) valueLen, expireAt,
+                Entry.init(oldPage, oo, typeFlags | (expires ? Entry.EXPIRES : 0), klen, (int) valueLen, expireAt,
                         shard.freshAccess());
                 return old;
             }
             long address = shard.slab.allocate(size);
-            long ko = Entry.init(page(address), offset(address), type | (expires ? Entry.EXPIRES : 0), klen,
+            long ko = Entry.init(page(address), offset(address), typeFlags | (expires ? Entry.EXPIRES : 0), klen,
                     (int) valueLen, expireAt, shard.freshAccess());
             MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
             table.replaceFound(address, expires);
             shard.release(old);
+            int newType = typeFlags & Entry.TYPE_MASK;
+            if (newType == Entry.TYPE_LIST || newType == Entry.TYPE_ZSET) {
+                shard.keyAdded(this, address); // a replaced key may be one clients wait for
+            }
             return address;
         }
         long address = shard.slab.allocate(size);
-        long ko = Entry.init(page(address), offset(address), type | (expires ? Entry.EXPIRES : 0), klen,
+        long ko = Entry.init(page(address), offset(address), typeFlags | (expires ? Entry.EXPIRES : 0), klen,
                 (int) valueLen, expireAt, shard.freshAccess());
         MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
         table.insert(hash, address, expires);
@@ -338,32 +344,102 @@ public final class Keyspace {
     /**
      * Copies an entry (from any database of this shard) to {@code key} here, replacing what is
      * there; keeps the deadline unless {@code expireAt} overrides it (KEEP_TTL keeps the source's).
+     * A large value is copied deeply.
      */
     public long copyEntry(long source, byte[] key, int koff, int klen, long expireAt) {
-        MemorySegment sp = page(source);
-        long so = offset(source);
-        int type = Entry.type(sp, so);
-        int vlen = Entry.valueLen(sp, so);
-        long at = expireAt == KEEP_TTL ? Entry.expireAt(sp, so) : expireAt;
-        byte[] value = new byte[vlen];
-        MemorySegment.copy(sp, ValueLayout.JAVA_BYTE, Entry.valueOffset(sp, so), value, 0, vlen);
-        long address = allocateValue(key, koff, klen, type, vlen, at < 0 ? NO_EXPIRE : at);
-        MemorySegment.copy(value, 0, page(address), ValueLayout.JAVA_BYTE, valueOffset(address), vlen);
-        return address;
+        EntryCopy copy = snapshot(source, true);
+        long at = expireAt == KEEP_TTL ? copy.expireAt() : expireAt;
+        return restoreEntry(key, koff, klen, new EntryCopy(copy.type(), copy.value(), copy.object(), at));
     }
 
-    /** A key's value and metadata, detached from the shard, to move it to another shard or database. */
-    public record EntryCopy(int type, byte[] value, long expireAt) {
+    /**
+     * A key's value and metadata, detached from the shard, to move it to another shard or
+     * database: the bytes of a compact value, or a large value's object.
+     */
+    public record EntryCopy(int type, byte[] value, Object object, long expireAt) {
+    }
+
+    /** Detaches a copy of an entry; a large value is deep-copied when {@code deep}, else shared. */
+    public EntryCopy snapshot(long address, boolean deep) {
+        MemorySegment page = page(address);
+        long o = offset(address);
+        Object obj = null;
+        byte[] value = null;
+        if ((Entry.flags(page, o) & Entry.HANDLE) != 0) {
+            obj = shard.objects.get(handle(page, o));
+            if (deep && obj instanceof LargeValue lv) {
+                obj = lv.copy();
+            }
+        } else {
+            value = Entry.copyValue(page, o);
+        }
+        return new EntryCopy(Entry.type(page, o), value, obj, Entry.expireAt(page, o));
     }
 
     public EntryCopy snapshot(long address) {
-        MemorySegment page = page(address);
-        long o = offset(address);
-        return new EntryCopy(Entry.type(page, o), Entry.copyValue(page, o), Entry.expireAt(page, o));
+        return snapshot(address, true);
     }
 
     public long restoreEntry(byte[] key, int koff, int klen, EntryCopy copy) {
+        if (copy.object() != null) {
+            return putObject(key, koff, klen, copy.type(), copy.object(), copy.expireAt() < 0 ? NO_EXPIRE : copy.expireAt());
+        }
         return restoreEntry(key, koff, klen, copy.type(), copy.value(), copy.expireAt());
+    }
+
+    // ------------------------------------------------------------------ collections
+
+    private static int handle(MemorySegment page, long o) {
+        return page.get(ValueLayout.JAVA_INT_UNALIGNED, Entry.valueOffset(page, o));
+    }
+
+    /** Whether the entry's value is a large value (an object behind a handle). */
+    public boolean isObject(long address) {
+        return (Entry.flags(page(address), offset(address)) & Entry.HANDLE) != 0;
+    }
+
+    /** The large value of an entry that {@link #isObject}. */
+    public Object object(long address) {
+        MemorySegment page = page(address);
+        return shard.objects.get(handle(page, offset(address)));
+    }
+
+    /**
+     * Stores a large value under a key, creating or replacing it; the shard keeps the object and
+     * the entry holds its handle.
+     */
+    public long putObject(byte[] key, int koff, int klen, int type, Object value, long expireAt) {
+        int h = shard.objects.add(value);
+        long address = allocateValue(key, koff, klen, type | Entry.HANDLE, 4, expireAt);
+        page(address).set(ValueLayout.JAVA_INT_UNALIGNED, valueOffset(address), h);
+        return address;
+    }
+
+    /** Stores a value in its compact encoding (bytes in the entry), creating or replacing the key. */
+    public long putCompact(byte[] key, int koff, int klen, int type, byte[] value, int off, int len, long expireAt) {
+        long address = allocateValue(key, koff, klen, type, len, expireAt);
+        MemorySegment.copy(value, off, page(address), ValueLayout.JAVA_BYTE, valueOffset(address), len);
+        return address;
+    }
+
+    /**
+     * Announces that the large value at {@code address} (just found for {@code key}) is about to
+     * change in place: a snapshot takes the bucket first, watchers learn of it, the change counts.
+     */
+    public void beforeChange(byte[] key, int koff, int klen, long address) {
+        shard.dirty++;
+        shard.keyModified(this, address);
+        table.find(key, koff, klen, hash(key, koff, klen));
+        table.touchFound();
+    }
+
+    /** MEMORY USAGE: the entry's chunk, its table slot and any large value it refers to. */
+    public long memoryUsage(long address) {
+        long m = shard.slab.capacity(address) + 8;
+        if (isObject(address) && object(address) instanceof LargeValue lv) {
+            m += lv.memory();
+        }
+        return m;
     }
 
     /** OBJECT IDLETIME: seconds since the key was last accessed. */
@@ -392,6 +468,6 @@ public final class Keyspace {
     public void flush() {
         shard.dirty += table.size();
         shard.flushing(this);
-        table.clear(true);
+        table.clear(shard::release);
     }
 }

@@ -5,6 +5,8 @@ import io.damselfly.engine.keyspace.KeyTable;
 import io.damselfly.engine.keyspace.Versions;
 import io.damselfly.engine.memory.Slab;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * One shard: the keys of the slots it owns, in every logical database, with their memory, the
  * bucket version clock, the journal and the statistics. Only its owning thread touches it.
@@ -14,6 +16,7 @@ public final class Shard {
     final Slab slab = new Slab();
     final Versions versions = new Versions();
     final Journal journal = new Journal();
+    final ObjectTable objects = new ObjectTable();
     final long hashSeed;
     private final Keyspace[] dbs;
 
@@ -40,9 +43,22 @@ public final class Shard {
     private final long[] expireCounts = new long[2];
     private ModificationListener listener;
 
-    /** Told about every key a write changes or removes (WATCH, client-side caching). */
+    /**
+     * Told about key changes, on the shard's thread, while the entry can still be read: the
+     * worker wakes clients blocked on a key that appears and invalidates WATCHes.
+     */
     public interface ModificationListener {
+        /** A key is about to change or go. */
         void modified(Keyspace db, long address);
+
+        /** A key was created, or its value replaced by a new one. */
+        void added(Keyspace db, long address);
+
+        /** A database is about to be emptied. */
+        void flushing(Keyspace db);
+
+        /** Two databases were swapped. */
+        void swapped(Keyspace a, Keyspace b);
     }
 
     public Shard(int index, int databases, long hashSeed) {
@@ -178,17 +194,23 @@ public final class Shard {
 
     void keyAdded(Keyspace db, long address) {
         if (listener != null) {
-            listener.modified(db, address);
+            listener.added(db, address);
         }
     }
 
     void flushing(Keyspace db) {
         if (listener != null) {
-            listener.modified(db, 0);
+            listener.flushing(db);
         }
     }
 
     void release(long address) {
+        MemorySegment page = slab.page(address);
+        long o = address & io.damselfly.engine.memory.Slab.OFFSET_MASK;
+        if ((io.damselfly.engine.keyspace.Entry.flags(page, o) & io.damselfly.engine.keyspace.Entry.HANDLE) != 0) {
+            objects.remove(page.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED,
+                    io.damselfly.engine.keyspace.Entry.valueOffset(page, o)));
+        }
         slab.free(address);
     }
 
@@ -207,8 +229,7 @@ public final class Shard {
         dbs[b].table = t;
         dirty++;
         if (listener != null) {
-            listener.modified(dbs[a], 0);
-            listener.modified(dbs[b], 0);
+            listener.swapped(dbs[a], dbs[b]);
         }
     }
 
@@ -219,8 +240,9 @@ public final class Shard {
             flushing(db);
         }
         slab.clear();
+        objects.clear();
         for (Keyspace db : dbs) {
-            db.table.clear(false); // fresh segments from the emptied slab
+            db.table.clear(null); // fresh segments from the emptied slab
         }
     }
 
