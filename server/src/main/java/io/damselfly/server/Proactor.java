@@ -173,6 +173,9 @@ final class Proactor implements Runnable {
         long nowMs = System.currentTimeMillis();
         worker.clock(nowMs);
         readyCount = 0;
+        // Messages first: what other threads sent before this cycle's socket reads runs before
+        // them, which keeps cross-connection order close to arrival order (blocking order).
+        int early = drainInbox();
         if (blockMs > 0) {
             selector.select(onReady, blockMs);
             nowMs = System.currentTimeMillis();
@@ -180,14 +183,8 @@ final class Proactor implements Runnable {
         } else {
             selector.selectNow(onReady);
         }
-        int work = readyCount;
-        Message m;
-        int drained = 0;
-        while (drained < INBOX_BATCH && (m = inbox.poll()) != null) {
-            m.deliver(worker);
-            drained++;
-        }
-        work += drained;
+        worker.afterPoll();
+        int work = early + readyCount + drainInbox();
         work += worker.runLocal();
         worker.expireWaiters(nowMs);
         work += flush();
@@ -199,6 +196,16 @@ final class Proactor implements Runnable {
             wakePeers();
         }
         return work;
+    }
+
+    private int drainInbox() {
+        Message m;
+        int drained = 0;
+        while (drained < INBOX_BATCH && (m = inbox.poll()) != null) {
+            m.deliver(worker);
+            drained++;
+        }
+        return drained;
     }
 
     private void onReady(SelectionKey key) {

@@ -74,9 +74,10 @@ public abstract class BlockingPop {
             c.reply.error(error);
             return;
         }
+        boolean mayBlock = pop.timeoutMs >= 0 && c.canBlock();
         for (int arg : pop.keys) {
             long a = c.db.lookupWrite(r.buf(), r.off(arg), r.len(arg));
-            if (a == 0) {
+            if (a == 0 || (mayBlock && c.heldForServing(arg) && c.db.type(a) == pop.type())) {
                 continue;
             }
             if (c.db.type(a) != pop.type()) {
@@ -86,7 +87,7 @@ public abstract class BlockingPop {
             pop.serve(c, arg, false);
             return;
         }
-        if (pop.timeoutMs < 0 || !c.canBlock()) {
+        if (!mayBlock) {
             pop.nothing(c.reply, false);
             return;
         }

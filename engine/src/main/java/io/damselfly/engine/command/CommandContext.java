@@ -100,6 +100,14 @@ public final class CommandContext {
         return worker.canBlock();
     }
 
+    /**
+     * Whether the key at argument {@code arg} just filled and waits for its blocked clients to
+     * be served: a blocking command that gets here meanwhile lines up behind them.
+     */
+    public boolean heldForServing(int arg) {
+        return worker.isHeldForServing(db.id(), req.buf(), req.off(arg), req.len(arg));
+    }
+
     /** Blocks the client on the pop's keys, all on this shard; the handler replies nothing. */
     public void block(BlockingPop pop) {
         worker.block(this, pop);

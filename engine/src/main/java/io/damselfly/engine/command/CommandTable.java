@@ -29,6 +29,7 @@ public final class CommandTable {
         SetCommands.register(t);
         ListCommands.register(t);
         ZSetCommands.register(t);
+        TxCommands.register(t);
         return t;
     }
 

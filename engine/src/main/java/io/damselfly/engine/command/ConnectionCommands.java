@@ -65,6 +65,10 @@ public final class ConnectionCommands {
         client.sub(subcommand("client", "kill", -3).flags(CommandSpec.ADMIN | CONN).acl("@admin", "@slow", "@dangerous", "@connection")
                 .since("2.4.0").complexity("O(N) where N is the number of client connections")
                 .summary("Closes the connections that match filters.").home(ConnectionCommands::clientKill));
+        client.sub(subcommand("client", "unblock", -3).flags(CommandSpec.ADMIN | CONN)
+                .acl("@admin", "@slow", "@dangerous", "@connection").since("5.0.0")
+                .complexity("O(log N) where N is the number of client connections")
+                .summary("Ends the wait of a client blocked in BLPOP and the like.").home(ConnectionCommands::clientUnblock));
         client.sub(subcommand("client", "setname", 3).flags(CONN).acl("@slow", "@connection").since("2.6.9")
                 .summary("Names the connection.").home(ConnectionCommands::clientSetName));
         client.sub(subcommand("client", "getname", 2).flags(CONN).acl("@slow", "@connection").since("2.6.9")
@@ -90,6 +94,35 @@ public final class ConnectionCommands {
         client.sub(subcommand("client", "help", 2).flags(CONN).acl("@slow", "@connection").since("5.0.0")
                 .summary("Lists the CLIENT subcommands.").home(ConnectionCommands::clientHelp));
         t.add(client.build());
+    }
+
+    static void clientUnblock(CommandContext c) {
+        Request r = c.req;
+        if (r.argc() > 4) {
+            c.reply.error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+            return;
+        }
+        boolean error = false;
+        if (r.argc() == 4) {
+            if (r.is(3, "error")) {
+                error = true;
+            } else if (!r.is(3, "timeout")) {
+                c.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        if (!r.parseLong(2)) {
+            c.notInteger();
+            return;
+        }
+        long id = r.longValue();
+        for (Client cl : c.engine.host().clients()) {
+            if (cl.id() == id) {
+                c.reply.integer(c.engine.unblock(cl, error) ? 1 : 0);
+                return;
+            }
+        }
+        c.reply.integer(0);
     }
 
     static void ping(CommandContext c) {
@@ -472,6 +505,8 @@ public final class ConnectionCommands {
             "    Close every connection that matches all filters: ID, ADDR, LADDR, TYPE, USER, SKIPME.",
             "SETNAME <name>",
             "    Name this connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    End the wait of a client blocked in BLPOP or the like, as a timeout or with an error.",
             "GETNAME",
             "    The name of this connection.",
             "NO-EVICT (ON|OFF)",

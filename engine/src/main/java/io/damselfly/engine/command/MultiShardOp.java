@@ -34,6 +34,19 @@ public interface MultiShardOp {
         return null;
     }
 
+    /**
+     * Called on the coordinator once the locks are held, before hop 0 is sent: {@link #NEXT}
+     * to run it, {@link #DONE} when there is nothing to run.
+     */
+    default int start(Tx tx) {
+        return NEXT;
+    }
+
+    /** Whether shard {@code shard}'s part takes part in hop {@code hop} (others are not sent it). */
+    default boolean acts(Tx tx, int hop, int shard) {
+        return true;
+    }
+
     /** Runs hop {@code hop} on one shard; {@code ctx.reply} writes into the part's output. */
     void step(CommandContext ctx, TxPart part, int hop);
 

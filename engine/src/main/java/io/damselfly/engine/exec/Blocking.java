@@ -2,7 +2,6 @@ package io.damselfly.engine.exec;
 
 import io.damselfly.engine.command.Request;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -16,7 +15,7 @@ import java.util.List;
  * so the proactor sleeps exactly until the next one. Owner thread only.
  */
 final class Blocking {
-    private final HashMap<LockTable.Key, ArrayDeque<Waiter>> waiting = new HashMap<>();
+    private final HashMap<LockTable.Key, ArrayList<Waiter>> waiting = new HashMap<>();
     private final LinkedHashSet<LockTable.Key> ready = new LinkedHashSet<>();
     private final ArrayList<Waiter> timed = new ArrayList<>();
     /** No tracked deadline is earlier (it may be later: untracking does not raise it). */
@@ -34,19 +33,39 @@ final class Blocking {
         for (int k = 0; k < n; k++) {
             int a = keyArgs[k];
             LockTable.Key key = new LockTable.Key(w.db, r.buf(), r.off(a), r.len(a));
-            ArrayDeque<Waiter> q = waiting.computeIfAbsent(key, x -> new ArrayDeque<>());
+            ArrayList<Waiter> q = waiting.computeIfAbsent(key, x -> new ArrayList<>());
             if (!q.contains(w)) {
-                q.add(w);
+                int at = q.size();
+                while (at > 0 && before(w, q.get(at - 1))) {
+                    at--;
+                }
+                q.add(at, w);
                 registered++;
             }
         }
     }
 
+    /**
+     * Whether {@code a} stands before {@code b} in line: the one dispatched first at its home,
+     * except that homes poll their sockets at different moments, so two commands dispatched
+     * within {@link #SAME_MOMENT_NS} of each other cannot be told apart by time; the older
+     * connection goes first then (clients that block together are usually opened in order).
+     */
+    static boolean before(Waiter a, Waiter b) {
+        long d = a.stamp - b.stamp;
+        if (Math.abs(d) < SAME_MOMENT_NS) {
+            return a.client.id() < b.client.id();
+        }
+        return d < 0;
+    }
+
+    static final long SAME_MOMENT_NS = 2_000_000;
+
     /** Drops the waiter from every queue of this shard (it timed out, left, or was served). */
     void unregister(Waiter w) {
-        Iterator<ArrayDeque<Waiter>> it = waiting.values().iterator();
+        Iterator<ArrayList<Waiter>> it = waiting.values().iterator();
         while (it.hasNext()) {
-            ArrayDeque<Waiter> q = it.next();
+            ArrayList<Waiter> q = it.next();
             if (q.remove(w)) {
                 registered--;
             }
@@ -68,6 +87,11 @@ final class Blocking {
         }
     }
 
+    /** The key appeared: served through the usual wait even if nobody is registered on it yet. */
+    void signalAlways(LockTable.Key key) {
+        ready.add(key);
+    }
+
     /** Every waited-on key of a database, for SWAPDB (the caller checks which exist). */
     List<LockTable.Key> keysOf(int db) {
         List<LockTable.Key> out = new ArrayList<>();
@@ -77,6 +101,10 @@ final class Blocking {
             }
         }
         return out;
+    }
+
+    void forEachReady(java.util.function.Consumer<LockTable.Key> action) {
+        ready.forEach(action);
     }
 
     boolean hasReady() {
@@ -93,13 +121,13 @@ final class Blocking {
 
     /** The first waiter still waiting on the key (stale ones are dropped), or null. */
     Waiter first(LockTable.Key key) {
-        ArrayDeque<Waiter> q = waiting.get(key);
+        ArrayList<Waiter> q = waiting.get(key);
         while (q != null && !q.isEmpty()) {
-            Waiter w = q.peek();
+            Waiter w = q.get(0);
             if (w.waiting()) {
                 return w;
             }
-            q.poll();
+            q.remove(0);
             registered--;
         }
         if (q != null) {

@@ -48,6 +48,12 @@ public class Client {
     Tx tx;
     /** The wait the client is blocked in (BLPOP ...), or null. */
     Waiter waiter;
+    /** When the client's latest blocking command was dispatched (nanoTime): its place in line. */
+    long blockStamp;
+    /** Between MULTI and EXEC: the queued commands; null otherwise. */
+    MultiState multi;
+    /** The client's WATCH, or null. */
+    Watch watch;
     long commandsProcessed;
 
     public Client(long id, int home, long nowMs) {

@@ -230,6 +230,20 @@ public final class Engine {
     }
 
     private final AtomicInteger blocked = new AtomicInteger();
+    /** When a client last sent a blocking command (nanoTime); written and read by any worker. */
+    volatile long lastBlockingNanos = Long.MIN_VALUE / 2;
+
+    /**
+     * CLIENT UNBLOCK: asks the client's home to end its wait (with the timeout reply, or the
+     * UNBLOCKED error). True if it was blocked when asked (a shard may serve it meanwhile).
+     */
+    public boolean unblock(Client c, boolean error) {
+        if (c.waiter == null) {
+            return false;
+        }
+        router.send(c.home(), new Worker.UnblockRequest(c, error));
+        return true;
+    }
 
     /** Clients blocked on keys right now (INFO blocked_clients). */
     public long blockedClients() {
@@ -246,7 +260,7 @@ public final class Engine {
 
     /** Extra CLIENT LIST flag letters of a client (pub/sub, MULTI ...). */
     public String clientFlags(Client c) {
-        return "";
+        return (c.multi != null ? "x" : "") + (c.waiter != null ? "b" : "");
     }
 
     /** Channel (kind 0) or pattern (kind 1) subscriptions of a client. */
@@ -256,7 +270,8 @@ public final class Engine {
 
     /** Commands queued in a client's MULTI, or -1 outside MULTI. */
     public int multiCount(Client c) {
-        return -1;
+        MultiState m = c.multi;
+        return m == null ? -1 : m.commands.size();
     }
 
     /** "normal", "master", "slave" or "pubsub". */
@@ -266,6 +281,7 @@ public final class Engine {
 
     /** RESET: drop the session state of later subsystems (MULTI, WATCH, subscriptions). */
     public void sessionReset(Client c) {
+        worker(c.home()).resetSession(c);
     }
 
     private volatile boolean activeExpire = true;

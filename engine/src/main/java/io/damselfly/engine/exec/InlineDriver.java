@@ -64,6 +64,7 @@ public final class InlineDriver implements Router, Host {
                     m.deliver(w);
                     work = true;
                 }
+                w.afterPoll();
             }
         }
         for (int i = 0; i < engine.shards(); i++) {

@@ -31,6 +31,8 @@ final class RemoteBatch extends Message {
     boolean sent;
     boolean suspended;
     final ByteOutput out = new ByteOutput(512);
+    /** Its blocking command is counted in the target's incomingBlocking until it gets there. */
+    boolean countedIncoming;
     /** Set on the shard when the batch's last command blocked the client. */
     Waiter waiter;
 

@@ -112,6 +112,7 @@ public final class Tx {
      */
     public void block(io.damselfly.engine.command.BlockingPop pop) {
         waiter = new Waiter(client, pop, spec, req, db, protocol, System.currentTimeMillis(), true);
+        waiter.stamp = client.blockStamp;
         long bits = 0;
         for (int i = 0; i < participantCount; i++) {
             TxPart p = participant(i);
@@ -124,6 +125,15 @@ public final class Tx {
             }
         }
         waiter.shards = bits;
+    }
+
+    boolean isParticipant(int shard) {
+        for (int i = 0; i < participantCount; i++) {
+            if (participants[i] == shard) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void addParticipant(int shard) {

@@ -33,6 +33,8 @@ public final class TxPart extends Message {
     final ArrayList<LockTable.Key> held = new ArrayList<>();
     boolean shardLock;
 
+    /** Locks to take instead of the request's keys (EXEC's: every key of its commands). */
+    ArrayList<LockTable.Key> lockKeys;
     int[] keyArgs = new int[8];
     int keyCount;
     /** Output of a hop on the shard, in the client's protocol. */
@@ -89,6 +91,7 @@ public final class TxPart extends Message {
 
     void reset() {
         keyCount = 0;
+        lockKeys = null;
         out.clear();
         result = 0;
         result2 = 0;

@@ -44,6 +44,8 @@ public final class Waiter {
     final int protocol;
     /** Absolute deadline in ms, 0 for none. */
     final long deadline;
+    /** When its command was dispatched at home (nanoTime): waiters of a key are served in this order. */
+    long stamp;
     /** Shards holding its keys, as a bit set (bit i = shard i). */
     long shards;
     /** Whether its keys span shards (a move between them is then retried as a transaction). */

@@ -63,8 +63,19 @@ public final class Worker {
     final Blocking blocking = new Blocking();
     /** Set by {@link #block} while a handler runs: the command blocked instead of replying. */
     private Waiter justBlocked;
+    private final CommandSpec watchSpec;
+    /** This shard's WATCHed keys. */
+    final Watches watches = new Watches();
     /** Keys that filled while a transaction held them; served once its locks are gone. */
     private final ArrayList<LockTable.Key> deferredReady = new ArrayList<>();
+    /**
+     * Blocking commands other threads dispatched to this shard that have not run here yet.
+     * Serving a key that filled waits until they have: a client that sent BLPOP before another
+     * sent the push blocks first, as on a single-threaded Redis, although its command took a
+     * hop to get here. Incremented by the sender before it sends, decremented here after the
+     * command ran (the queue hand-off orders the two).
+     */
+    final java.util.concurrent.atomic.AtomicInteger incomingBlocking = new java.util.concurrent.atomic.AtomicInteger();
 
     // statistics, owned by this thread; INFO gathers them through a message
     private final long[] calls;
@@ -88,6 +99,7 @@ public final class Worker {
         this.reply = new Reply(this::countError);
         this.ctx = new CommandContext(engine, this, reply);
         shard.listener(new KeyEvents());
+        this.watchSpec = engine.commands().lookup("watch");
         int ids = engine.commands().idCount();
         calls = new long[ids];
         nanos = new long[ids];
@@ -270,6 +282,15 @@ public final class Worker {
     private void dispatch(Client c) {
         Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
         CommandSpec spec = resolve(c, r);
+        if ((c.multi != null || isExec(r)) && !(c.batch != null && c.batch.collecting()) && queueInMulti(c, spec, r)) {
+            return;
+        }
+        if (spec == watchSpec) {
+            prepareWatch(c);
+        } else if (spec != null && spec.has(CommandSpec.BLOCKING)) {
+            c.blockStamp = System.nanoTime(); // its place in line if it blocks
+            engine.lastBlockingNanos = c.blockStamp;
+        }
         int n = 0;
         int target;
         if (spec == null) {
@@ -286,6 +307,8 @@ public final class Worker {
                 commandSeen(c, spec);
                 c.hasPending = false;
                 if (spec.has(CommandSpec.BLOCKING)) {
+                    engine.worker(b.target).incomingBlocking.incrementAndGet();
+                    b.countedIncoming = true;
                     sendBatch(c);
                 }
             } else {
@@ -340,11 +363,67 @@ public final class Worker {
                     b.add(spec, r.offsets(), r.lengths(), r.argc());
                     c.hasPending = false;
                     if (spec.has(CommandSpec.BLOCKING)) {
+                        engine.worker(target).incomingBlocking.incrementAndGet();
+                        b.countedIncoming = true;
                         sendBatch(c); // it may wait: nothing of the client runs after it meanwhile
                     }
                 }
             }
         }
+    }
+
+    private boolean isExec(Request r) {
+        return r.argc() > 0 && r.is(0, "exec");
+    }
+
+    /**
+     * Inside MULTI: queues the command (answering QUEUED), or refuses it and marks the
+     * transaction failed, as Redis does. Returns false for the commands that run at once
+     * (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+     */
+    private boolean queueInMulti(Client c, CommandSpec spec, Request r) {
+        if (spec == null) {
+            if (isExec(r) && routeError.startsWith("ERR wrong number of arguments")) {
+                reply.target(c.out, c.protocol).error("EXECABORT Transaction discarded because of: " + routeError.substring(4));
+                c.multi = null;
+                unwatch(c);
+                c.hasPending = false;
+                markFlush(c);
+                return true;
+            }
+            if (c.multi != null) {
+                c.multi.dirtyExec = true;
+            }
+            return false; // the error is replied as usual
+        }
+        if (c.multi == null) {
+            return false;
+        }
+        String name = spec.parent() != null ? spec.parent().name() : spec.name();
+        switch (name) {
+            case "exec", "discard", "multi", "quit", "reset" -> {
+                return false;
+            }
+            case "watch" -> {
+                reply.target(c.out, c.protocol).error("ERR WATCH inside MULTI is not allowed");
+                c.hasPending = false;
+                markFlush(c);
+                return true;
+            }
+            default -> {
+            }
+        }
+        if (spec.has(CommandSpec.NO_MULTI)) {
+            reply.target(c.out, c.protocol).error("ERR Command not allowed inside a transaction");
+            c.multi.dirtyExec = true;
+        } else {
+            c.multi.queue(spec, r, shard.databases());
+            reply.target(c.out, c.protocol).simple("QUEUED");
+        }
+        commandSeen(c, spec);
+        c.hasPending = false;
+        markFlush(c);
+        return true;
     }
 
     private void commandSeen(Client c, CommandSpec spec) {
@@ -454,6 +533,9 @@ public final class Worker {
             justBlocked = null;
             c.parked = true;
             waitFor(c, w);
+            if (blocking.hasReady()) {
+                serveReady();
+            }
             return;
         }
         c.commandsProcessed++;
@@ -512,9 +594,11 @@ public final class Worker {
             return locks.shardBusy(false) && spec.route() == CommandSpec.Route.KEYS;
         }
         byte[] buf = r.buf();
+        boolean blockingCommand = spec.has(CommandSpec.BLOCKING);
         for (int k = 0; k < n; k++) {
             int a = keyScratch[k];
-            if (locks.conflicts(db, buf, r.off(a), r.len(a), exclusive)) {
+            if (locks.conflicts(db, buf, r.off(a), r.len(a), exclusive)
+                    && !(blockingCommand && isHeldForServing(db, buf, r.off(a), r.len(a)))) {
                 return true;
             }
         }
@@ -528,6 +612,20 @@ public final class Worker {
             }
         }
         return false;
+    }
+
+    /** A counted blocking command of the batch reached this shard; true if none is on its way any more. */
+    private boolean arrived(RemoteBatch b, CommandSpec spec) {
+        if (b.countedIncoming && spec.has(CommandSpec.BLOCKING)) {
+            b.countedIncoming = false;
+            return incomingBlocking.decrementAndGet() == 0;
+        }
+        return false;
+    }
+
+    /** Whether a key filled and is held until its waiters are served (see {@link #serveReady}). */
+    public boolean isHeldForServing(int db, byte[] b, int off, int len) {
+        return !heldForServing.isEmpty() && heldForServing.contains(new LockTable.Key(db, b, off, len));
     }
 
     private final Request otherReq = new Request();
@@ -564,6 +662,7 @@ public final class Worker {
                     b.suspended = true;
                     blocked.add(b);
                 }
+                arrived(b, spec); // it waits in line here now: serving need not wait for it
                 return;
             }
             ctx.req.set(b.buf, b.off, b.len, b.base[i], b.argc[i]);
@@ -574,9 +673,15 @@ public final class Worker {
             reply.target(b.out, b.protocol);
             run(spec);
             b.next++;
+            if (arrived(b, spec) && blocking.hasReady() && justBlocked == null) {
+                serveReady();
+            }
             if (justBlocked != null) {
                 b.waiter = justBlocked; // the last command of its batch (see dispatch)
                 justBlocked = null;
+                if (blocking.hasReady()) {
+                    serveReady();
+                }
                 break;
             }
         }
@@ -696,7 +801,7 @@ public final class Worker {
         }
         c.parked = true;
         if (tx.lockMode == MultiShardOp.LOCK_NONE) {
-            executeHop(tx, 0);
+            startHops(tx);
         } else {
             schedule(tx);
         }
@@ -707,9 +812,13 @@ public final class Worker {
         tx.phase = Tx.SCHEDULING;
         tx.refused = false;
         tx.pending = tx.participantCount;
+        boolean blockingOp = tx.spec.has(CommandSpec.BLOCKING);
         for (int i = 0; i < tx.participantCount; i++) {
             TxPart p = tx.participant(i);
             p.state = TxPart.SCHEDULE;
+            if (blockingOp) {
+                engine.worker(p.shard).incomingBlocking.incrementAndGet();
+            }
             sendRequest(p.shard, p);
         }
     }
@@ -718,13 +827,31 @@ public final class Worker {
         tx.phase = Tx.EXECUTING;
         tx.hop = hop;
         tx.lastSent = tx.op.isLast(tx, hop);
-        tx.pending = tx.participantCount;
+        int acting = 0;
+        for (int i = 0; i < tx.participantCount; i++) {
+            if (tx.op.acts(tx, hop, tx.participant(i).shard)) {
+                acting++;
+            }
+        }
+        tx.pending = acting;
         for (int i = 0; i < tx.participantCount; i++) {
             TxPart p = tx.participant(i);
+            if (!tx.op.acts(tx, hop, p.shard)) {
+                continue;
+            }
             p.state = TxPart.EXECUTE;
             p.hop = hop;
             p.last = tx.lastSent;
             sendRequest(p.shard, p);
+        }
+    }
+
+    /** The locks are held (or none are needed): runs hop 0, or concludes when there is nothing to run. */
+    private void startHops(Tx tx) {
+        if (tx.op.start(tx) == MultiShardOp.NEXT) {
+            executeHop(tx, 0);
+        } else {
+            conclude(tx);
         }
     }
 
@@ -748,7 +875,7 @@ public final class Worker {
                 }
                 if (--tx.pending == 0) {
                     if (!tx.refused) {
-                        executeHop(tx, 0);
+                        startHops(tx);
                     } else {
                         cancel(tx);
                     }
@@ -868,6 +995,9 @@ public final class Worker {
                 send(coordinator, p);
                 runQueue();
                 retryBlocked();
+                if (blocking.hasReady()) {
+                    serveReady();
+                }
             }
             default -> throw new IllegalStateException("unexpected part state " + p.state);
         }
@@ -888,7 +1018,14 @@ public final class Worker {
             p.shardLock = true;
             return;
         }
-        boolean exclusive = !tx.spec.has(CommandSpec.READONLY);
+        boolean exclusive = exclusive(tx);
+        if (p.lockKeys != null) {
+            for (LockTable.Key key : p.lockKeys) {
+                locks.lock(key, exclusive);
+                p.held.add(key);
+            }
+            return;
+        }
         Request r = tx.req;
         for (int k = 0; k < p.keyCount; k++) {
             int a = p.keyArgs[k];
@@ -898,12 +1035,19 @@ public final class Worker {
         }
     }
 
+    private static boolean exclusive(Tx tx) {
+        return tx.op instanceof ExecOp e ? !e.readOnly : !tx.spec.has(CommandSpec.READONLY);
+    }
+
     private void release(TxPart p) {
+        if (p.tx.spec.has(CommandSpec.BLOCKING)) {
+            incomingBlocking.decrementAndGet(); // counted when it was scheduled here
+        }
         if (p.shardLock) {
             locks.unlockShard(true);
             p.shardLock = false;
         }
-        boolean exclusive = !p.tx.spec.has(CommandSpec.READONLY);
+        boolean exclusive = exclusive(p.tx);
         for (LockTable.Key key : p.held) {
             locks.unlock(key, exclusive);
         }
@@ -936,6 +1080,9 @@ public final class Worker {
         }
         if (released) {
             retryBlocked();
+            if (blocking.hasReady()) {
+                serveReady();
+            }
         }
     }
 
@@ -961,11 +1108,257 @@ public final class Worker {
         }
     }
 
+    // ------------------------------------------------------------------ MULTI EXEC DISCARD WATCH UNWATCH
+
+    public void multi(CommandContext c) {
+        Client client = c.client;
+        if (client.multi != null) {
+            c.reply.error("ERR MULTI calls can not be nested");
+            return;
+        }
+        client.multi = new MultiState(client.db);
+        c.reply.ok();
+    }
+
+    public void discard(CommandContext c) {
+        Client client = c.client;
+        if (client.multi == null) {
+            c.reply.error("ERR DISCARD without MULTI");
+            return;
+        }
+        client.multi = null;
+        unwatch(client);
+        c.reply.ok();
+    }
+
+    public void unwatch(CommandContext c) {
+        unwatch(c.client);
+        c.reply.ok();
+    }
+
+    public void exec(CommandContext c) {
+        Client client = c.client;
+        MultiState m = client.multi;
+        if (m == null) {
+            c.reply.error("ERR EXEC without MULTI");
+            return;
+        }
+        client.multi = null;
+        if (m.dirtyExec) {
+            unwatch(client);
+            c.reply.error("EXECABORT Transaction discarded because of previous errors.");
+            return;
+        }
+        Watch w = client.watch;
+        client.watch = null; // EXEC unwatches, after its check (the entries go in reply)
+        ExecOp op = new ExecOp(this, client, m, w);
+        Tx tx = client.tx;
+        if (tx == null) {
+            tx = client.tx = new Tx(client, engine);
+        }
+        for (int s = 0; s < engine.shards(); s++) {
+            if (tx.partsByShard[s] != null) {
+                tx.partsByShard[s].reset();
+            }
+        }
+        tx.spec = c.spec;
+        tx.op = op;
+        tx.db = client.db;
+        tx.protocol = client.protocol;
+        tx.lockMode = op.lockMode();
+        tx.canBlock = false;
+        tx.req.set(c.req.buf(), c.req.offsets(), c.req.lengths(), c.req.base(), c.req.argc());
+        for (var e : op.lockKeys.entrySet()) {
+            TxPart p = tx.part(e.getKey());
+            tx.addParticipant(e.getKey());
+            p.lockKeys = e.getValue();
+        }
+        if (tx.participantCount == 0) {
+            // connection commands only: they run here and now
+            op.start(tx);
+            op.reply(tx, c.reply);
+            dropWatch(w);
+            tx.reset();
+            return;
+        }
+        client.parked = true;
+        schedule(tx);
+    }
+
+    /** Forgets a watch that EXEC consumed (after its check). */
+    void dropWatch(Watch w) {
+        if (w == null) {
+            return;
+        }
+        long bits = w.shards;
+        while (bits != 0) {
+            int s = Long.numberOfTrailingZeros(bits);
+            bits &= bits - 1;
+            send(s, new Unwatch(w));
+        }
+    }
+
+    void unwatch(Client c) {
+        Watch w = c.watch;
+        c.watch = null;
+        dropWatch(w);
+    }
+
+    /** WATCH on the shard of its keys: registers them. */
+    public void watch(CommandContext c) {
+        Client client = c.client;
+        Watch w = client.watch;
+        Request r = c.req;
+        for (int i = 1; i < r.argc(); i++) {
+            LockTable.Key key = new LockTable.Key(c.db.id(), r.buf(), r.off(i), r.len(i));
+            watches.add(key, w, c.db.isLogicallyExpired(r.buf(), r.off(i), r.len(i)));
+            w.keys.add(key);
+        }
+        w.shards |= 1L << index;
+        c.reply.ok();
+    }
+
+    /** Whether a client about to WATCH has its watch ready (created at home before routing). */
+    public void prepareWatch(Client c) {
+        if (c.watch == null) {
+            c.watch = new Watch();
+        }
+    }
+
+    /** WATCH with keys on several shards: each registers its own; the coordinator collects them. */
+    static final class WatchOp implements MultiShardOp {
+        @Override
+        public int lockMode() {
+            return LOCK_NONE;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+            Request r = c.req;
+            Watch w = part.tx.client.watch;
+            ArrayList<LockTable.Key> keys = new ArrayList<>();
+            for (int k = 0; k < part.keyCount; k++) {
+                int a = part.keyArgs[k];
+                LockTable.Key key = new LockTable.Key(c.db.id(), r.buf(), r.off(a), r.len(a));
+                c.worker.watches.add(key, w, c.db.isLogicallyExpired(r.buf(), r.off(a), r.len(a)));
+                keys.add(key);
+            }
+            part.payload = keys;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void reply(Tx tx, Reply reply) {
+            Watch w = tx.client.watch;
+            for (int i = 0; i < tx.participantCount(); i++) {
+                TxPart p = tx.participant(i);
+                w.keys.addAll((List<LockTable.Key>) p.payload);
+                w.shards |= 1L << p.shard;
+            }
+            reply.ok();
+        }
+    }
+
+    /** The multi-shard form of WATCH, for the command table. */
+    public static MultiShardOp watchOp() {
+        return new WatchOp();
+    }
+
+    /** Runs one command of an EXEC here, its reply into {@code out}. */
+    void runQueued(MultiState.Queued q, ByteOutput out, int protocol, Client client) {
+        Request r = q.req();
+        ctx.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
+        ctx.shard = shard;
+        ctx.db = shard.db(q.db());
+        ctx.client = client;
+        ctx.spec = q.spec();
+        reply.target(out, protocol);
+        boolean saved = execRunning;
+        execRunning = true;
+        try {
+            run(q.spec());
+        } finally {
+            execRunning = saved;
+        }
+    }
+
+    /** Runs a hop of a multi-shard command inside EXEC, on this shard. */
+    void runSubStep(Tx sub, TxPart part, int hop) {
+        ctx.req.set(sub.req.buf(), sub.req.offsets(), sub.req.lengths(), sub.req.base(), sub.req.argc());
+        ctx.shard = shard;
+        ctx.db = shard.db(sub.db);
+        ctx.client = sub.client;
+        ctx.spec = sub.spec;
+        reply.target(part.out, sub.protocol);
+        boolean saved = execRunning;
+        execRunning = true;
+        try {
+            sub.op.step(ctx, part, hop);
+        } catch (RuntimeException e) {
+            LOG.error("step of {} in EXEC failed", sub.spec.fullName(), e);
+            part.payload = e;
+        } finally {
+            execRunning = saved;
+        }
+    }
+
+    /** The transaction of a command that spans shards inside EXEC (run within EXEC's locks). */
+    Tx subTransaction(Client c, MultiState.Queued q, boolean all, int[] keys) {
+        Tx tx = new Tx(c, engine);
+        tx.spec = q.spec();
+        tx.op = q.spec().multi();
+        tx.db = q.db();
+        tx.protocol = c.protocol;
+        tx.lockMode = tx.op == null ? MultiShardOp.LOCK_NONE : tx.op.lockMode();
+        tx.canBlock = false;
+        Request r = q.req();
+        tx.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
+        if (all) {
+            for (int s = 0; s < engine.shards(); s++) {
+                tx.part(s).reset();
+                tx.addParticipant(s);
+            }
+            return tx;
+        }
+        int n = q.spec().keys(r, keys);
+        for (int k = 0; k < n; k++) {
+            int a = keys[k];
+            int s = engine.shardOf(r.buf(), r.off(a), r.len(a));
+            TxPart p = tx.part(s);
+            if (p.keyCount == 0) {
+                tx.addParticipant(s);
+            }
+            p.addKey(a);
+        }
+        return tx;
+    }
+
+    /** RESET and disconnect: leaves MULTI and drops the watch. */
+    public void resetSession(Client c) {
+        c.multi = null;
+        unwatch(c);
+    }
+
+    /** Drops a client's watch from this shard's registry. */
+    static final class Unwatch extends Message {
+        private final Watch watch;
+
+        Unwatch(Watch watch) {
+            this.watch = watch;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            worker.watches.remove(watch);
+        }
+    }
+
     // ------------------------------------------------------------------ blocked clients
 
     /** A handler found nothing to pop and may wait: the client blocks on this shard's keys. */
     public void block(CommandContext c, BlockingPop pop) {
         Waiter w = new Waiter(c.client, pop, c.spec, c.req, c.db.id(), reply.protocol(), shard.now(), false);
+        w.stamp = c.client.blockStamp;
         w.shards = 1L << index;
         blocking.register(w, w.req, pop.keys, pop.keys.length);
         justBlocked = w;
@@ -996,6 +1389,34 @@ public final class Worker {
 
     /** Serves the clients blocked on keys that filled, each key's waiters in blocking order. */
     private void serveReady() {
+        // Until they are served, keys that filled are held: other commands on them wait, as no
+        // command runs between a push and the serving of its waiters on Redis.
+        blocking.forEachReady(k -> {
+            if (heldForServing.add(k)) {
+                locks.lock(k, true);
+            }
+        });
+        if (incomingBlocking.get() > 0) {
+            return; // a blocking command on its way here goes first (see incomingBlocking)
+        }
+        if (!barrierPassed) {
+            // Before serving, every proactor (this one too) reads its sockets once more: a
+            // client that sent BLPOP before another client sent the push that filled the key
+            // has its bytes in its socket by now, and its command reaches this shard ahead of
+            // the acknowledgement (same inbox, in order).
+            if (barrierOutstanding == 0) {
+                barrierOutstanding = engine.shards();
+                for (int s = 0; s < engine.shards(); s++) {
+                    send(s, new Barrier(index));
+                }
+            }
+            return;
+        }
+        for (LockTable.Key k : heldForServing) {
+            locks.unlock(k, true);
+        }
+        heldForServing.clear();
+        barrierPassed = false;
         while (blocking.hasReady()) {
             LockTable.Key key = blocking.nextReady();
             if (!locks.isEmpty() && locks.conflicts(key.db, key.bytes, 0, key.bytes.length, true)) {
@@ -1138,6 +1559,7 @@ public final class Worker {
      * is away); otherwise {@link Client#afterAway} tells when.
      */
     public boolean clientClosed(Client c) {
+        resetSession(c);
         Waiter w = c.waiter;
         if (w != null && w.claim()) {
             if (blocking.untrackIfPresent(w)) {
@@ -1174,6 +1596,71 @@ public final class Worker {
         return true;
     }
 
+    private final java.util.HashSet<LockTable.Key> heldForServing = new java.util.HashSet<>();
+    /** How long after a blocking command a new list or sorted set is held for late blockers. */
+    static final long RECENT_BLOCKING_NS = 1_000_000_000L;
+    private int barrierOutstanding;
+    private boolean barrierPassed;
+    private final ArrayList<Integer> barrierRequests = new ArrayList<>();
+
+    /**
+     * Called by the thread host right after each poll of its sockets: acknowledges the barriers
+     * that arrived before it (see {@link #serveReady}).
+     */
+    public void afterPoll() {
+        if (barrierRequests.isEmpty()) {
+            return;
+        }
+        for (int from : barrierRequests) {
+            send(from, new BarrierAck());
+        }
+        barrierRequests.clear();
+    }
+
+    /** Asks a proactor to poll its sockets once before the sender serves blocked clients. */
+    static final class Barrier extends Message {
+        private final int from;
+
+        Barrier(int from) {
+            this.from = from;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            worker.barrierRequests.add(from);
+        }
+    }
+
+    static final class BarrierAck extends Message {
+        @Override
+        public void deliver(Worker worker) {
+            if (--worker.barrierOutstanding == 0) {
+                worker.barrierPassed = true;
+                if (worker.blocking.hasReady()) {
+                    worker.serveReady();
+                }
+                worker.barrierPassed = false;
+                worker.retryBlocked(); // commands that waited for the held keys
+            }
+        }
+    }
+
+    /** CLIENT UNBLOCK, delivered to the blocked client's home. */
+    static final class UnblockRequest extends Message {
+        private final Client client;
+        private final boolean error;
+
+        UnblockRequest(Client client, boolean error) {
+            this.client = client;
+            this.error = error;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            worker.unblock(client, error);
+        }
+    }
+
     /** Served or retried: back to the blocked client's home. */
     static final class Served extends Message {
         private final Waiter waiter;
@@ -1206,22 +1693,44 @@ public final class Worker {
     private final class KeyEvents implements Shard.ModificationListener {
         @Override
         public void modified(Keyspace db, long address) {
-        }
-
-        @Override
-        public void added(Keyspace db, long address) {
-            if (blocking.anyWaiting()) {
-                LockTable.Key key = new LockTable.Key(db.id(), db.copyKey(address));
-                blocking.signal(key);
+            if (!watches.isEmpty()) {
+                watches.touched(new LockTable.Key(db.id(), db.copyKey(address)));
             }
         }
 
         @Override
+        public void added(Keyspace db, long address) {
+            boolean recent = recentBlocking(db, address);
+            if (blocking.anyWaiting() || !watches.isEmpty() || recent) {
+                LockTable.Key key = new LockTable.Key(db.id(), db.copyKey(address));
+                if (recent) {
+                    blocking.signalAlways(key); // a BLPOP sent before this push may still be on its way
+                } else {
+                    blocking.signal(key);
+                }
+                watches.touched(key);
+            }
+        }
+
+        /** A list or sorted set appeared while clients have been blocking lately. */
+        private boolean recentBlocking(Keyspace db, long address) {
+            int type = db.type(address);
+            return (type == io.damselfly.engine.keyspace.Entry.TYPE_LIST || type == io.damselfly.engine.keyspace.Entry.TYPE_ZSET)
+                    && System.nanoTime() - engine.lastBlockingNanos < RECENT_BLOCKING_NS;
+        }
+
+        @Override
         public void flushing(Keyspace db) {
+            if (!watches.isEmpty()) {
+                watches.flushing(db);
+            }
         }
 
         @Override
         public void swapped(Keyspace a, Keyspace b) {
+            if (!watches.isEmpty()) {
+                watches.swapped(a, b);
+            }
             if (blocking.anyWaiting()) {
                 for (Keyspace db : new Keyspace[] {a, b}) {
                     for (LockTable.Key k : blocking.keysOf(db.id())) {

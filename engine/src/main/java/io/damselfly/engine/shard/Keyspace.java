@@ -93,6 +93,12 @@ public final class Keyspace {
         return address;
     }
 
+    /** Whether the key is still stored but its deadline has passed (WATCH's expiry checks). */
+    public boolean isLogicallyExpired(byte[] key, int off, int len) {
+        long address = table.find(key, off, len, hash(key, off, len));
+        return address != 0 && expiredAt(address);
+    }
+
     /** Whether the key exists, even if its deadline has passed and nobody deleted it yet. */
     public boolean containsIgnoringExpiry(byte[] key, int off, int len) {
         return table.find(key, off, len, hash(key, off, len)) != 0;
