@@ -30,6 +30,8 @@ public final class CommandTable {
         ListCommands.register(t);
         ZSetCommands.register(t);
         TxCommands.register(t);
+        PubSubCommands.register(t);
+        SortCommands.register(t);
         return t;
     }
 

@@ -1,6 +1,7 @@
 package io.damselfly.engine.command;
 
 import io.damselfly.engine.exec.Client;
+import io.damselfly.engine.resp.Reply;
 import io.damselfly.engine.exec.Engine;
 import io.damselfly.engine.exec.Host;
 
@@ -130,12 +131,26 @@ public final class ConnectionCommands {
             c.wrongArity();
             return;
         }
+        if (c.reply.protocol() == 2 && c.engine.clientType(c.client).equals("pubsub")) {
+            // a RESP2 subscriber gets PING's answer as a pub/sub frame
+            c.reply.array(2);
+            c.reply.bulk(PONG);
+            if (c.req.argc() == 1) {
+                c.reply.bulk(EMPTY);
+            } else {
+                c.reply.bulk(c.req.buf(), c.req.off(1), c.req.len(1));
+            }
+            return;
+        }
         if (c.req.argc() == 1) {
             c.reply.simple("PONG");
         } else {
             c.reply.bulk(c.req.buf(), c.req.off(1), c.req.len(1));
         }
     }
+
+    private static final byte[] PONG = Reply.ascii("pong");
+    private static final byte[] EMPTY = {};
 
     static void quit(CommandContext c) {
         c.reply.ok();

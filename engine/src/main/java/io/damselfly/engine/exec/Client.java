@@ -54,6 +54,8 @@ public class Client {
     MultiState multi;
     /** The client's WATCH, or null. */
     Watch watch;
+    /** Its pub/sub subscriptions, or null. */
+    PubSub.Subscriptions subs;
     long commandsProcessed;
 
     public Client(long id, int home, long nowMs) {

@@ -254,18 +254,29 @@ public final class Engine {
         blocked.addAndGet(d);
     }
 
+    private final PubSub pubsub = new PubSub(this);
+
+    public PubSub pubsub() {
+        return pubsub;
+    }
+
     public long pubsubCount(boolean patterns) {
-        return 0;
+        return patterns ? pubsub.patternCount() : pubsub.channelCount();
     }
 
     /** Extra CLIENT LIST flag letters of a client (pub/sub, MULTI ...). */
     public String clientFlags(Client c) {
-        return (c.multi != null ? "x" : "") + (c.waiter != null ? "b" : "");
+        PubSub.Subscriptions s = c.subs;
+        return (s != null && s.any() ? "P" : "") + (c.multi != null ? "x" : "") + (c.waiter != null ? "b" : "");
     }
 
     /** Channel (kind 0) or pattern (kind 1) subscriptions of a client. */
     public int subscriptions(Client c, int kind) {
-        return 0;
+        PubSub.Subscriptions s = c.subs;
+        if (s == null) {
+            return 0;
+        }
+        return kind == 0 ? s.channels.size() : kind == 1 ? s.patterns.size() : s.shardChannels.size();
     }
 
     /** Commands queued in a client's MULTI, or -1 outside MULTI. */
@@ -276,7 +287,8 @@ public final class Engine {
 
     /** "normal", "master", "slave" or "pubsub". */
     public String clientType(Client c) {
-        return "normal";
+        PubSub.Subscriptions s = c.subs;
+        return s != null && s.any() ? "pubsub" : "normal";
     }
 
     /** RESET: drop the session state of later subsystems (MULTI, WATCH, subscriptions). */

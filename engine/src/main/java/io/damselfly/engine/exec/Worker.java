@@ -282,6 +282,16 @@ public final class Worker {
     private void dispatch(Client c) {
         Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
         CommandSpec spec = resolve(c, r);
+        if (spec != null && c.subs != null && c.protocol == 2 && c.subs.any() && !allowedWhileSubscribed(spec)) {
+            reply.target(c.out, c.protocol).error("ERR Can't execute '" + spec.fullName()
+                    + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            if (c.multi != null) {
+                c.multi.dirtyExec = true;
+            }
+            c.hasPending = false;
+            markFlush(c);
+            return;
+        }
         if ((c.multi != null || isExec(r)) && !(c.batch != null && c.batch.collecting()) && queueInMulti(c, spec, r)) {
             return;
         }
@@ -370,6 +380,14 @@ public final class Worker {
                 }
             }
         }
+    }
+
+    private static boolean allowedWhileSubscribed(CommandSpec spec) {
+        return switch (spec.name()) {
+            case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe",
+                    "quit", "reset" -> true;
+            default -> false;
+        };
     }
 
     private boolean isExec(Request r) {
@@ -1176,7 +1194,7 @@ public final class Worker {
         if (tx.participantCount == 0) {
             // connection commands only: they run here and now
             op.start(tx);
-            op.reply(tx, c.reply);
+            op.reply(tx, reply.target(client.out, client.protocol)); // the commands wrote into the op's buffer
             dropWatch(w);
             tx.reset();
             return;
@@ -1333,10 +1351,106 @@ public final class Worker {
         return tx;
     }
 
-    /** RESET and disconnect: leaves MULTI and drops the watch. */
+    /** RESET and disconnect: leaves MULTI, drops the watch and every subscription. */
     public void resetSession(Client c) {
         c.multi = null;
         unwatch(c);
+        engine.pubsub().unsubscribeAll(c);
+    }
+
+    // ------------------------------------------------------------------ publish/subscribe
+
+    private static final byte[][] SUBSCRIBE_FRAMES = {
+        Reply.ascii("subscribe"), Reply.ascii("psubscribe"), Reply.ascii("ssubscribe")};
+    private static final byte[][] UNSUBSCRIBE_FRAMES = {
+        Reply.ascii("unsubscribe"), Reply.ascii("punsubscribe"), Reply.ascii("sunsubscribe")};
+
+    /** SUBSCRIBE (kind 0), PSUBSCRIBE (1), SSUBSCRIBE (2): one confirmation per argument. */
+    public void subscribe(CommandContext c, int kind) {
+        Request r = c.req;
+        PubSub ps = engine.pubsub();
+        for (int i = 1; i < r.argc(); i++) {
+            int count = ps.subscribe(c.client, kind, r.copy(i));
+            c.reply.push(3);
+            c.reply.bulk(SUBSCRIBE_FRAMES[kind]);
+            c.reply.bulk(r.buf(), r.off(i), r.len(i));
+            c.reply.integer(count);
+        }
+    }
+
+    /** UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE: from the given names, or from all. */
+    public void unsubscribe(CommandContext c, int kind) {
+        Request r = c.req;
+        PubSub ps = engine.pubsub();
+        Client client = c.client;
+        List<byte[]> names = new ArrayList<>();
+        if (r.argc() > 1) {
+            for (int i = 1; i < r.argc(); i++) {
+                names.add(r.copy(i));
+            }
+        } else {
+            names = ps.names(client, kind);
+            if (names.isEmpty()) {
+                c.reply.push(3);
+                c.reply.bulk(UNSUBSCRIBE_FRAMES[kind]);
+                c.reply.nullBulk();
+                c.reply.integer(client.subs == null ? 0 : kind == PubSub.SHARD ? client.subs.shardChannels.size()
+                        : client.subs.count());
+                return;
+            }
+        }
+        for (byte[] n : names) {
+            int count = ps.unsubscribe(client, kind, n);
+            c.reply.push(3);
+            c.reply.bulk(UNSUBSCRIBE_FRAMES[kind]);
+            c.reply.bulk(n);
+            c.reply.integer(count);
+        }
+        if (client.subs != null && !client.subs.any()) {
+            client.subs = null;
+        }
+    }
+
+    /** PUBLISH and SPUBLISH: the number of clients that receive the message. */
+    public void publish(CommandContext c, boolean shard) {
+        Request r = c.req;
+        c.reply.integer(engine.pubsub().publish(this, r.copy(1), r.copy(2), shard));
+    }
+
+    /** Writes a published message to its subscribers living here. */
+    void deliver(PubSub.Delivery d) {
+        for (int i = 0; i < d.clients.size(); i++) {
+            Client c = d.clients.get(i);
+            PubSub.Name pattern = d.patterns.get(i);
+            if (c.closed() || c.subs == null) {
+                continue;
+            }
+            if (c.home() != index) {
+                // the connection moved meanwhile: forward
+                PubSub.Delivery one = new PubSub.Delivery(d.channelName, d.channel, d.message, d.shard);
+                one.clients.add(c);
+                one.patterns.add(pattern);
+                send(c.home(), one);
+                continue;
+            }
+            boolean still = pattern != null ? c.subs.patterns.contains(pattern)
+                    : d.shard ? c.subs.shardChannels.contains(d.channelName) : c.subs.channels.contains(d.channelName);
+            if (!still) {
+                continue;
+            }
+            reply.target(c.out, c.protocol);
+            if (pattern != null) {
+                reply.push(4);
+                reply.bulk(PubSub.PMESSAGE);
+                reply.bulk(pattern.bytes);
+            } else {
+                reply.push(3);
+                reply.bulk(d.shard ? PubSub.SMESSAGE : PubSub.MESSAGE);
+            }
+            reply.bulk(d.channel);
+            reply.bulk(d.message);
+            markFlush(c);
+        }
     }
 
     /** Drops a client's watch from this shard's registry. */
