@@ -91,6 +91,7 @@ public final class BitCommands {
         page.set(ValueLayout.JAVA_BYTE, at, (byte) value);
         c.reply.integer((old & mask) != 0 ? 1 : 0);
         c.journalVerbatim();
+        c.notify(Events.STRING, Events.SETBIT, 1);
     }
 
     static void getbit(CommandContext c) {
@@ -371,6 +372,9 @@ public final class BitCommands {
         byte[] b = r.buf();
         if (result.length == 0) {
             boolean deleted = c.db.delete(b, r.off(2), r.len(2));
+            if (deleted) {
+                c.notify(Events.GENERIC, Events.DEL, 2);
+            }
             if (journal && deleted) {
                 Journal j = c.journalIfEnabled();
                 if (j != null) {
@@ -379,6 +383,7 @@ public final class BitCommands {
             }
         } else {
             c.db.putString(b, r.off(2), r.len(2), result, 0, result.length, Keyspace.NO_EXPIRE);
+            c.notify(Events.STRING, Events.SET_, 2);
             Journal j = journal ? c.journalIfEnabled() : null;
             if (j != null) {
                 j.begin(c.db.id(), 3).arg(SET).arg(b, r.off(2), r.len(2)).arg(result).end();

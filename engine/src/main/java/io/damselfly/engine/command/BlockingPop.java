@@ -77,12 +77,18 @@ public abstract class BlockingPop {
         boolean mayBlock = pop.timeoutMs >= 0 && c.canBlock();
         for (int arg : pop.keys) {
             long a = c.db.lookupWrite(r.buf(), r.off(arg), r.len(arg));
-            if (a == 0 || (mayBlock && c.heldForServing(arg) && c.db.type(a) == pop.type())) {
+            if (a == 0) {
                 continue;
             }
             if (c.db.type(a) != pop.type()) {
                 c.wrongType();
                 return;
+            }
+            if (mayBlock && c.heldForServing(arg)) {
+                // The key just filled and clients (some maybe still on their way) wait for it:
+                // this command takes its place in line, and is served from the first of its
+                // keys that then holds something, as if it had run after them.
+                break;
             }
             pop.serve(c, arg, false);
             return;

@@ -118,6 +118,32 @@ public final class CommandContext {
         worker.blockPart(part);
     }
 
+    /** Whether keyspace events of this class are published (notify-keyspace-events). */
+    public boolean notifying(int type) {
+        return (engine.settings().notifyKeyspaceEvents.number() & type) != 0;
+    }
+
+    /** Publishes keyspace event {@code event} of class {@code type} for the key in argument {@code arg}. */
+    public void notify(int type, byte[] event, int arg) {
+        if (notifying(type)) {
+            worker.notifyKeyspace(type, event, db.id(), req.buf(), req.off(arg), req.len(arg));
+        }
+    }
+
+    /** Publishes keyspace event {@code event} for the key in argument {@code arg}, of database {@code in}. */
+    public void notify(Keyspace in, int type, byte[] event, int arg) {
+        if (notifying(type)) {
+            worker.notifyKeyspace(type, event, in.id(), req.buf(), req.off(arg), req.len(arg));
+        }
+    }
+
+    /** Publishes keyspace event {@code event} for {@code key} of the current database. */
+    public void notify(int type, byte[] event, byte[] key, int off, int len) {
+        if (notifying(type)) {
+            worker.notifyKeyspace(type, event, db.id(), key, off, len);
+        }
+    }
+
     public void wrongType() {
         reply.error(WRONGTYPE);
     }

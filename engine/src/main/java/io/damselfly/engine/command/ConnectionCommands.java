@@ -92,9 +92,26 @@ public final class ConnectionCommands {
         client.sub(subcommand("client", "getredir", 2).flags(CONN).acl("@slow", "@connection").since("6.0.0")
                 .summary("Returns the id tracking notifications are redirected to (-1: none).")
                 .home(c -> c.reply.integer(-1)));
+        client.sub(subcommand("client", "reply", 3).flags(CONN).acl("@slow", "@connection").since("3.2.0")
+                .summary("Turns the connection's replies off, back on, or off for the next command only.")
+                .home(ConnectionCommands::clientReply));
         client.sub(subcommand("client", "help", 2).flags(CONN).acl("@slow", "@connection").since("5.0.0")
                 .summary("Lists the CLIENT subcommands.").home(ConnectionCommands::clientHelp));
         t.add(client.build());
+    }
+
+    static void clientReply(CommandContext c) {
+        Request r = c.req;
+        if (r.is(2, "on")) {
+            c.client.replyMode(Client.REPLY_ON);
+            c.reply.ok();
+        } else if (r.is(2, "off")) {
+            c.client.replyMode(Client.REPLY_OFF);
+        } else if (r.is(2, "skip")) {
+            c.client.replyMode(Client.REPLY_SKIP_NEXT);
+        } else {
+            c.syntaxError();
+        }
     }
 
     static void clientUnblock(CommandContext c) {
@@ -524,6 +541,8 @@ public final class ConnectionCommands {
             "    End the wait of a client blocked in BLPOP or the like, as a timeout or with an error.",
             "GETNAME",
             "    The name of this connection.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Send replies, send none, or leave out the next command's reply only.",
             "NO-EVICT (ON|OFF)",
             "    Exempt this connection from client eviction.",
             "GETREDIR",

@@ -386,6 +386,7 @@ public final class HashCommands {
             c.reply.integer(created);
         }
         c.journalVerbatim();
+        c.notify(Events.HASH, Events.HSET, 1);
     }
 
     static void hsetnx(CommandContext c) {
@@ -401,6 +402,7 @@ public final class HashCommands {
         setPairs(c, a, 2, 4, true, null);
         c.reply.integer(1);
         c.journalVerbatim();
+        c.notify(Events.HASH, Events.HSET, 1);
     }
 
     private static boolean fieldExists(CommandContext c, long a, int arg) {
@@ -465,6 +467,10 @@ public final class HashCommands {
         c.reply.integer(deleted);
         if (deleted > 0) {
             c.journalVerbatim();
+            c.notify(Events.HASH, Events.HDEL, 1);
+            if (empty) {
+                c.notify(Events.GENERIC, Events.DEL, 1);
+            }
         }
     }
 
@@ -516,6 +522,7 @@ public final class HashCommands {
         setField(c, a, Numbers.toBytes(value));
         c.reply.integer(value);
         c.journalVerbatim();
+        c.notify(Events.HASH, Events.HINCRBY, 1);
     }
 
     static void hincrbyfloat(CommandContext c) {
@@ -551,6 +558,7 @@ public final class HashCommands {
         byte[] text = Numbers.formatHumanLongDouble(sum).getBytes(StandardCharsets.US_ASCII);
         setField(c, a, text);
         c.reply.bulk(text);
+        c.notify(Events.HASH, Events.HINCRBYFLOAT, 1);
         Journal j = c.journalIfEnabled();
         if (j != null) {
             j.begin(c.db.id(), 4).arg(HSET).arg(b, r.off(1), r.len(1)).arg(b, r.off(2), r.len(2)).arg(text).end();

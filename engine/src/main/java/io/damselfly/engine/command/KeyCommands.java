@@ -214,6 +214,7 @@ public final class KeyCommands {
         for (int i = 1; i < r.argc(); i++) {
             if (c.db.delete(r.buf(), r.off(i), r.len(i))) {
                 n++;
+                c.notify(Events.GENERIC, Events.DEL, i);
             }
         }
         c.reply.integer(n);
@@ -274,6 +275,7 @@ public final class KeyCommands {
                     n++;
                     if (kind <= UNLINK) {
                         part.record(deleted++, a);
+                        c.notify(Events.GENERIC, Events.DEL, a);
                     }
                 }
             }
@@ -380,6 +382,7 @@ public final class KeyCommands {
         if (when <= c.now() && !c.shard.isReplica()) {
             c.db.delete(b, r.off(1), r.len(1));
             c.reply.integer(1);
+            c.notify(Events.GENERIC, Events.DEL, 1);
             if (j != null) {
                 boolean lazy = c.engine.settings().lazyfreeLazyExpire.bool();
                 j.begin(c.db.id(), 2).arg(lazy ? UNLINK : DEL).arg(b, r.off(1), r.len(1)).end();
@@ -388,6 +391,7 @@ public final class KeyCommands {
         }
         c.db.setExpire(b, r.off(1), r.len(1), a, when);
         c.reply.integer(1);
+        c.notify(Events.GENERIC, Events.EXPIRE, 1);
         if (j != null) {
             j.begin(c.db.id(), r.argc()).arg(PEXPIREAT).arg(b, r.off(1), r.len(1)).arg(when);
             for (int i = 3; i < r.argc(); i++) {
@@ -431,6 +435,7 @@ public final class KeyCommands {
         c.db.setExpire(b, r.off(1), r.len(1), a, Keyspace.NO_EXPIRE);
         c.reply.integer(1);
         c.journalVerbatim();
+        c.notify(Events.GENERIC, Events.PERSIST, 1);
     }
 
     // ------------------------------------------------------------------ RENAME COPY MOVE
@@ -458,6 +463,8 @@ public final class KeyCommands {
         src = c.db.lookup(b, r.off(1), r.len(1));
         c.db.copyEntry(src, b, r.off(2), r.len(2), Keyspace.KEEP_TTL);
         c.db.delete(b, r.off(1), r.len(1));
+        c.notify(Events.GENERIC, Events.RENAME_FROM, 1);
+        c.notify(Events.GENERIC, Events.RENAME_TO, 2);
         if (nx) {
             c.reply.integer(1);
         } else {
@@ -518,6 +525,7 @@ public final class KeyCommands {
         dst.copyEntry(src, b, r.off(2), r.len(2), Keyspace.KEEP_TTL);
         c.reply.integer(1);
         c.journalVerbatim();
+        c.notify(dst, Events.GENERIC, Events.COPY_TO, 2);
     }
 
     static void move(CommandContext c) {
@@ -547,6 +555,8 @@ public final class KeyCommands {
         c.db.delete(b, r.off(1), r.len(1));
         c.reply.integer(1);
         c.journalVerbatim();
+        c.notify(Events.GENERIC, Events.MOVE_FROM, 1);
+        c.notify(dst, Events.GENERIC, Events.MOVE_TO, 1);
     }
 
     /**
@@ -607,6 +617,7 @@ public final class KeyCommands {
             if (arg == 1) {
                 if (kind != COPY) {
                     c.db.delete(b, r.off(1), r.len(1));
+                    c.notify(Events.GENERIC, Events.RENAME_FROM, 1);
                     if (j != null) {
                         j.begin(c.db.id(), 2).arg(DEL).arg(b, r.off(1), r.len(1)).end();
                     }
@@ -615,6 +626,7 @@ public final class KeyCommands {
             }
             Keyspace.EntryCopy copy = (Keyspace.EntryCopy) tx.payload;
             target.restoreEntry(b, r.off(2), r.len(2), copy);
+            c.notify(target, Events.GENERIC, kind == COPY ? Events.COPY_TO : Events.RENAME_TO, 2);
             if (j != null && copy.type() == Entry.TYPE_STRING) {
                 if (copy.expireAt() >= 0) {
                     j.begin(target.id(), 5).arg(SET).arg(b, r.off(2), r.len(2)).arg(copy.value()).arg(PXAT)

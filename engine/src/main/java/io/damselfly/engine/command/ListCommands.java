@@ -176,6 +176,7 @@ public final class ListCommands {
         if (a == 0) {
             c.db.putObject(key, koff, klen, Entry.TYPE_LIST, q, Keyspace.NO_EXPIRE);
         }
+        c.notify(Events.LIST, left ? Events.LPUSH : Events.RPUSH, key, koff, klen);
     }
 
     /** Pops one element from the list at key argument {@code keyArg}; deletes the key when it empties. */
@@ -184,8 +185,10 @@ public final class ListCommands {
         c.db.beforeChange(r.buf(), r.off(keyArg), r.len(keyArg), a);
         QuickList q = list(c, a);
         byte[] v = left ? q.popFront() : q.popBack();
+        c.notify(Events.LIST, left ? Events.LPOP : Events.RPOP, keyArg);
         if (q.size() == 0) {
             c.db.delete(r.buf(), r.off(keyArg), r.len(keyArg));
+            c.notify(Events.GENERIC, Events.DEL, keyArg);
         }
         return v;
     }
@@ -203,6 +206,7 @@ public final class ListCommands {
         }
         c.reply.integer(pushArgs(c, 1, a, 2, c.req.argc(), left));
         c.journalVerbatim();
+        c.notify(Events.LIST, left ? Events.LPUSH : Events.RPUSH, 1);
     }
 
     static void pop(CommandContext c, boolean left) {
@@ -253,8 +257,10 @@ public final class ListCommands {
         for (long i = 0; i < n; i++) {
             c.reply.bulk(left ? q.popFront() : q.popBack());
         }
+        c.notify(Events.LIST, left ? Events.LPOP : Events.RPOP, keyArg);
         if (q.size() == 0) {
             c.db.delete(r.buf(), r.off(keyArg), r.len(keyArg));
+            c.notify(Events.GENERIC, Events.DEL, keyArg);
         }
         return n;
     }
@@ -406,6 +412,7 @@ public final class ListCommands {
         q.replaceAll(all);
         c.reply.ok();
         c.journalVerbatim();
+        c.notify(Events.LIST, Events.LSET, 1);
     }
 
     static void linsert(CommandContext c) {
@@ -449,6 +456,7 @@ public final class ListCommands {
         q.replaceAll(all);
         c.reply.integer(q.size());
         c.journalVerbatim();
+        c.notify(Events.LIST, Events.LINSERT, 1);
     }
 
     static void lrem(CommandContext c) {
@@ -498,6 +506,10 @@ public final class ListCommands {
                 q.replaceAll(all);
             }
             c.journalVerbatim();
+            c.notify(Events.LIST, Events.LREM, 1);
+            if (all.isEmpty()) {
+                c.notify(Events.GENERIC, Events.DEL, 1);
+            }
         }
         c.reply.integer(removed);
     }
@@ -531,10 +543,15 @@ public final class ListCommands {
             c.db.beforeChange(b, r.off(1), r.len(1), a);
             q.trimFront(front);
             q.trimBack(back);
-            if (q.size() == 0) {
+            boolean emptied = q.size() == 0;
+            if (emptied) {
                 c.db.delete(b, r.off(1), r.len(1));
             }
             c.journalVerbatim();
+            c.notify(Events.LIST, Events.LTRIM, 1);
+            if (emptied) {
+                c.notify(Events.GENERIC, Events.DEL, 1);
+            }
         }
         c.reply.ok();
     }

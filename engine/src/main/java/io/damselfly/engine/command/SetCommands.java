@@ -310,6 +310,7 @@ public final class SetCommands {
         c.reply.integer(added);
         if (added > 0) {
             c.journalVerbatim();
+            c.notify(Events.SET, Events.SADD, 1);
         }
     }
 
@@ -325,6 +326,7 @@ public final class SetCommands {
         c.reply.integer(removed);
         if (removed > 0) {
             c.journalVerbatim();
+            notifyRemoved(c, 1, Events.SREM);
         }
     }
 
@@ -452,6 +454,17 @@ public final class SetCommands {
         return picked;
     }
 
+    /** Publishes a removal event for the set at {@code arg}, and "del" when that emptied it. */
+    private static void notifyRemoved(CommandContext c, int arg, byte[] event) {
+        c.notify(Events.SET, event, arg);
+        if (c.notifying(Events.GENERIC)) {
+            Request r = c.req;
+            if (c.db.lookup(r.buf(), r.off(arg), r.len(arg)) == 0) {
+                c.notify(Events.GENERIC, Events.DEL, arg);
+            }
+        }
+    }
+
     static void spop(CommandContext c) {
         Request r = c.req;
         byte[] b = r.buf();
@@ -478,6 +491,7 @@ public final class SetCommands {
             byte[] m = randomMember(c, a);
             removeOne(c, a, m);
             c.reply.bulk(m);
+            notifyRemoved(c, 1, Events.SPOP);
             Journal j = c.journalIfEnabled();
             if (j != null) {
                 j.begin(c.db.id(), 3).arg(SREM).arg(b, r.off(1), r.len(1)).arg(m).end();
@@ -496,6 +510,7 @@ public final class SetCommands {
                 c.reply.bulk(m);
             }
             c.db.delete(b, r.off(1), r.len(1));
+            notifyRemoved(c, 1, Events.SPOP);
             Journal j = c.journalIfEnabled();
             if (j != null) {
                 j.begin(c.db.id(), 2).arg(DEL).arg(b, r.off(1), r.len(1)).end();
@@ -507,6 +522,7 @@ public final class SetCommands {
             a = c.db.lookupWrite(b, r.off(1), r.len(1));
             removeOne(c, a, m);
         }
+        notifyRemoved(c, 1, Events.SPOP);
         Journal j = c.journalIfEnabled();
         if (j != null) {
             for (int from = 0; from < popped.size(); from += SPOP_BATCH) {
@@ -588,8 +604,11 @@ public final class SetCommands {
             return;
         }
         remove(c, 1, src, 3, 4);
+        notifyRemoved(c, 1, Events.SREM);
         dst = c.db.lookupWrite(b, r.off(2), r.len(2));
-        add(c, 2, dst, 3, 4);
+        if (add(c, 2, dst, 3, 4) > 0) {
+            c.notify(Events.SET, Events.SADD, 2);
+        }
         c.reply.integer(1);
         c.journalVerbatim();
     }
@@ -625,11 +644,16 @@ public final class SetCommands {
             Journal j = c.journalIfEnabled();
             if (arg == 1) {
                 remove(c, 1, a, 3, 4);
+                notifyRemoved(c, 1, Events.SREM);
                 if (j != null) {
                     j.begin(c.db.id(), 3).arg(SREM).arg(b, r.off(1), r.len(1)).arg(b, r.off(3), r.len(3)).end();
                 }
             } else {
-                if (add(c, 2, a, 3, 4) > 0 && j != null) {
+                boolean added = add(c, 2, a, 3, 4) > 0;
+                if (added) {
+                    c.notify(Events.SET, Events.SADD, 2);
+                }
+                if (added && j != null) {
                     j.begin(c.db.id(), 3).arg(SADD).arg(b, r.off(2), r.len(2)).arg(b, r.off(3), r.len(3)).end();
                 }
             }
@@ -792,6 +816,7 @@ public final class SetCommands {
             if (result.isEmpty()) {
                 if (existed) {
                     c.db.delete(b, r.off(1), r.len(1));
+                    c.notify(Events.GENERIC, Events.DEL, 1);
                     if (local) {
                         c.journalVerbatim();
                     } else {
@@ -801,6 +826,8 @@ public final class SetCommands {
                 return;
             }
             storeMembers(c, c.db, b, r.off(1), r.len(1), result);
+            c.notify(Events.SET, kind == INTER ? Events.SINTERSTORE : kind == UNION ? Events.SUNIONSTORE
+                    : Events.SDIFFSTORE, 1);
             if (local) {
                 c.journalVerbatim();
             } else {

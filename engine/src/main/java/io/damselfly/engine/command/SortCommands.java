@@ -357,6 +357,7 @@ public final class SortCommands {
         if (rows.isEmpty()) {
             if (existed) {
                 db.delete(b, r.off(arg), r.len(arg));
+                c.notify(db, Events.GENERIC, Events.DEL, arg);
             } else {
                 return;
             }
@@ -367,6 +368,7 @@ public final class SortCommands {
                 q.pushBack(v, 0, v.length);
             }
             db.putObject(b, r.off(arg), r.len(arg), Entry.TYPE_LIST, q, Keyspace.NO_EXPIRE);
+            c.notify(db, Events.LIST, Events.SORTSTORE, arg);
         }
         if (local) {
             c.journalVerbatim();

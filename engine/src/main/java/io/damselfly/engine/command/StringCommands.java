@@ -227,6 +227,7 @@ public final class StringCommands {
             c.db.putString(b, r.off(1), r.len(1), b, r.off(2), r.len(2), Keyspace.NO_EXPIRE);
             c.reply.ok();
             c.journalVerbatim();
+            c.notify(Events.STRING, Events.SET_, 1);
             return;
         }
         int[] expireArg = c.ints;
@@ -264,6 +265,10 @@ public final class StringCommands {
         if ((flags & GET) == 0) {
             c.reply.ok();
         }
+        c.notify(Events.STRING, Events.SET_, 1);
+        if (at >= 0) {
+            c.notify(Events.GENERIC, Events.EXPIRE, 1);
+        }
         Journal j = c.journalIfEnabled();
         if (j != null) {
             if (at >= 0) {
@@ -299,6 +304,7 @@ public final class StringCommands {
         c.db.putString(b, r.off(1), r.len(1), b, r.off(2), r.len(2), Keyspace.NO_EXPIRE);
         c.reply.integer(1);
         c.journalVerbatim();
+        c.notify(Events.STRING, Events.SET_, 1);
     }
 
     static void setex(CommandContext c, int unitMs) {
@@ -310,6 +316,8 @@ public final class StringCommands {
         }
         c.db.putString(b, r.off(1), r.len(1), b, r.off(3), r.len(3), at);
         c.reply.ok();
+        c.notify(Events.STRING, Events.SET_, 1);
+        c.notify(Events.GENERIC, Events.EXPIRE, 1);
         Journal j = c.journalIfEnabled();
         if (j != null) {
             j.begin(c.db.id(), 5).arg(SET).arg(b, r.off(1), r.len(1)).arg(b, r.off(3), r.len(3))
@@ -330,6 +338,7 @@ public final class StringCommands {
             Values.replyValue(c, old);
         }
         c.db.putString(b, r.off(1), r.len(1), b, r.off(2), r.len(2), Keyspace.NO_EXPIRE);
+        c.notify(Events.STRING, Events.SET_, 1);
         Journal j = c.journalIfEnabled();
         if (j != null) {
             j.begin(c.db.id(), 3).arg(SET).arg(b, r.off(1), r.len(1)).arg(b, r.off(2), r.len(2)).end();
@@ -350,6 +359,7 @@ public final class StringCommands {
         Values.replyValue(c, a);
         c.db.delete(b, r.off(1), r.len(1));
         journalDelete(c, 1);
+        c.notify(Events.GENERIC, Events.DEL, 1);
     }
 
     /** Journals "DEL key" (or UNLINK with lazyfree-lazy-user-del) for key argument {@code i}. */
@@ -389,17 +399,20 @@ public final class StringCommands {
         Journal j = c.journalIfEnabled();
         if ((flags & (EXAT | PXAT_F)) != 0 && at <= c.now()) {
             c.db.delete(b, r.off(1), r.len(1));
+            c.notify(Events.GENERIC, Events.DEL, 1);
             if (j != null) {
                 boolean lazy = c.engine.settings().lazyfreeLazyExpire.bool();
                 j.begin(c.db.id(), 2).arg(lazy ? UNLINK : DEL).arg(b, r.off(1), r.len(1)).end();
             }
         } else if (expireArg[0] > 0) {
             c.db.setExpire(b, r.off(1), r.len(1), a, at);
+            c.notify(Events.GENERIC, Events.EXPIRE, 1);
             if (j != null) {
                 j.begin(c.db.id(), 3).arg(PEXPIREAT).arg(b, r.off(1), r.len(1)).arg(at).end();
             }
         } else if ((flags & PERSIST_F) != 0 && c.db.expireAt(a) >= 0) {
             c.db.setExpire(b, r.off(1), r.len(1), a, Keyspace.NO_EXPIRE);
+            c.notify(Events.GENERIC, Events.PERSIST, 1);
             if (j != null) {
                 j.begin(c.db.id(), 2).arg(PERSIST).arg(b, r.off(1), r.len(1)).end();
             }
@@ -442,6 +455,7 @@ public final class StringCommands {
         byte[] b = r.buf();
         for (int i = from; i < to; i += step) {
             c.db.putString(b, r.off(i), r.len(i), b, r.off(i + 1), r.len(i + 1), Keyspace.NO_EXPIRE);
+            c.notify(Events.STRING, Events.SET_, i);
         }
     }
 
@@ -540,6 +554,7 @@ public final class StringCommands {
             for (int k = 0; k < part.keyCount(); k++) {
                 int a = part.keyArg(k);
                 c.db.putString(b, r.off(a), r.len(a), b, r.off(a + 1), r.len(a + 1), Keyspace.NO_EXPIRE);
+                c.notify(Events.STRING, Events.SET_, a);
             }
             Journal j = c.journalIfEnabled();
             if (j != null) {
@@ -599,6 +614,7 @@ public final class StringCommands {
         }
         c.reply.integer(total);
         c.journalVerbatim();
+        c.notify(Events.STRING, Events.APPEND, 1);
     }
 
     /** Redis's checkStringLength: size + append within proto-max-bulk-len, without overflowing. */
@@ -664,6 +680,7 @@ public final class StringCommands {
         c.db.putString(b, r.off(1), r.len(1), c.scratch, 0, len, Keyspace.KEEP_TTL);
         c.reply.integer(value);
         c.journalVerbatim();
+        c.notify(Events.STRING, Events.INCRBY, 1);
     }
 
     static void incrbyfloat(CommandContext c) {
@@ -700,6 +717,7 @@ public final class StringCommands {
         byte[] text = Numbers.formatHumanLongDouble(sum).getBytes(StandardCharsets.US_ASCII);
         c.db.putString(b, r.off(1), r.len(1), text, 0, text.length, Keyspace.KEEP_TTL);
         c.reply.bulk(text);
+        c.notify(Events.STRING, Events.INCRBYFLOAT, 1);
         Journal j = c.journalIfEnabled();
         if (j != null) {
             j.begin(c.db.id(), 4).arg(SET).arg(b, r.off(1), r.len(1)).arg(text).arg(KEEPTTL).end();
@@ -783,6 +801,7 @@ public final class StringCommands {
         }
         c.reply.integer(total);
         c.journalVerbatim();
+        c.notify(Events.STRING, Events.SETRANGE, 1);
     }
 
     // ------------------------------------------------------------------ LCS

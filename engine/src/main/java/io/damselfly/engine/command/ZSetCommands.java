@@ -669,6 +669,7 @@ public final class ZSetCommands {
         }
         if (changed) {
             c.journalVerbatim();
+            c.notify(Events.ZSET, incr ? Events.ZINCR : Events.ZADD, 1);
         }
     }
 
@@ -713,6 +714,18 @@ public final class ZSetCommands {
         c.reply.integer(removed);
         if (removed > 0) {
             c.journalVerbatim();
+            notifyRemoved(c, 1, Events.ZREM);
+        }
+    }
+
+    /** Publishes a removal event for the sorted set at {@code arg}, and "del" when that emptied it. */
+    static void notifyRemoved(CommandContext c, int arg, byte[] event) {
+        c.notify(Events.ZSET, event, arg);
+        if (c.notifying(Events.GENERIC)) {
+            Request r = c.req;
+            if (c.db.lookup(r.buf(), r.off(arg), r.len(arg)) == 0) {
+                c.notify(Events.GENERIC, Events.DEL, arg);
+            }
         }
     }
 
@@ -1005,19 +1018,20 @@ public final class ZSetCommands {
             replyMembers(c.reply, members, scores[0], range.withScores);
             return;
         }
-        storeRange(c, c.db, members, scores[0], range.direction == REVERSE, true);
+        storeRange(c, c.db, members, scores[0], range.direction == REVERSE, true, Events.ZRANGESTORE);
         c.reply.integer(members.size());
     }
 
     /** ZRANGESTORE's write: the selection (in reply order) becomes the destination's content. */
     static void storeRange(CommandContext c, Keyspace db, List<byte[]> members, double[] scores, boolean reversed,
-            boolean local) {
+            boolean local, byte[] event) {
         Request r = c.req;
         byte[] b = r.buf();
         if (members.isEmpty()) {
             if (db.lookupWrite(b, r.off(1), r.len(1)) != 0) {
                 db.delete(b, r.off(1), r.len(1));
                 journalStore(c, db, local);
+                c.notify(db, Events.GENERIC, Events.DEL, 1);
             }
             return;
         }
@@ -1030,6 +1044,7 @@ public final class ZSetCommands {
         }
         storeSorted(c, db, b, r.off(1), r.len(1), sorted, sortedScores);
         journalStore(c, db, local);
+        c.notify(db, Events.ZSET, event, 1);
     }
 
     private static void journalStore(CommandContext c, Keyspace db, boolean local) {
@@ -1085,7 +1100,7 @@ public final class ZSetCommands {
 
         @Override
         void store(CommandContext c, boolean local) {
-            storeRange(c, c.db, members, scores, range.direction == REVERSE, local);
+            storeRange(c, c.db, members, scores, range.direction == REVERSE, local, Events.ZRANGESTORE);
         }
 
         @Override
@@ -1136,6 +1151,8 @@ public final class ZSetCommands {
         }
         c.reply.integer(doomed.size());
         c.journalVerbatim();
+        notifyRemoved(c, 1, type == RANK ? Events.ZREMRANGEBYRANK
+                : type == SCORE ? Events.ZREMRANGEBYSCORE : Events.ZREMRANGEBYLEX);
     }
 
     // ------------------------------------------------------------------ pops
@@ -1156,15 +1173,18 @@ public final class ZSetCommands {
             if (z.list.length() == 0) {
                 c.db.delete(b, r.off(keyArg), r.len(keyArg));
             }
-            return out;
+        } else {
+            Small s = Small.decode(c, a);
+            while (out.size() < count && s.n > 0) {
+                int i = min ? 0 : s.n - 1;
+                out.add(new Object[] {s.members[i], s.scores[i]});
+                s.removeAt(i);
+            }
+            storeSmall(c, b, r.off(keyArg), r.len(keyArg), s, Keyspace.KEEP_TTL);
         }
-        Small s = Small.decode(c, a);
-        while (out.size() < count && s.n > 0) {
-            int i = min ? 0 : s.n - 1;
-            out.add(new Object[] {s.members[i], s.scores[i]});
-            s.removeAt(i);
+        if (!out.isEmpty()) {
+            notifyRemoved(c, keyArg, min ? Events.ZPOPMIN : Events.ZPOPMAX);
         }
-        storeSmall(c, b, r.off(keyArg), r.len(keyArg), s, Keyspace.KEEP_TTL);
         return out;
     }
 
@@ -1575,7 +1595,8 @@ public final class ZSetCommands {
 
         @Override
         void store(CommandContext c, boolean local) {
-            storeRange(c, c.db, members, scores, false, local);
+            storeRange(c, c.db, members, scores, false, local, kind == UNION ? Events.ZUNIONSTORE
+                    : kind == INTER ? Events.ZINTERSTORE : Events.ZDIFFSTORE);
         }
 
         @Override

@@ -58,6 +58,8 @@ public final class Settings {
     public final Setting zsetMaxListpackEntries;
     public final Setting zsetMaxListpackValue;
     public final Setting listMaxListpackSize;
+    /** Keyspace notification classes; {@link Setting#number()} is the {@link KeyspaceEvents} bit set. */
+    public final Setting notifyKeyspaceEvents;
 
     public Settings() {
         port = num("port", 6379, 0, 65535, false, Setting.IMMUTABLE);
@@ -105,7 +107,7 @@ public final class Settings {
         lazyfreeLazyUserDel = bool("lazyfree-lazy-user-del", false, 0);
         lazyfreeLazyUserFlush = bool("lazyfree-lazy-user-flush", false, 0);
         activeExpireEffort = num("active-expire-effort", 1, 1, 10, false, 0);
-        text("notify-keyspace-events", "", null, 0);
+        notifyKeyspaceEvents = register(new KeyspaceEvents("notify-keyspace-events", 0));
         bool("latency-tracking", true, 0);
         text("latency-tracking-info-percentiles", "50 99 99.9", null, Setting.MULTI_ARG);
         num("io-threads", 1, 1, 128, false, Setting.IMMUTABLE);

@@ -54,6 +54,28 @@ public class Client {
     MultiState multi;
     /** The client's WATCH, or null. */
     Watch watch;
+    /** CLIENT REPLY: {@link #REPLY_ON}, {@link #REPLY_OFF}, or skipping the next reply or this one. */
+    int replyMode;
+    public static final int REPLY_ON = 0;
+    public static final int REPLY_OFF = 1;
+    /** CLIENT REPLY SKIP ran: the next command's reply is dropped. */
+    public static final int REPLY_SKIP_NEXT = 2;
+    /** The current command's reply is dropped. */
+    static final int REPLY_SKIP = 3;
+
+    /** Whether replies are being dropped now (pub/sub messages and confirmations still go out). */
+    boolean silenced() {
+        return replyMode == REPLY_OFF || replyMode == REPLY_SKIP;
+    }
+
+    /** CLIENT REPLY ON|OFF|SKIP (home thread). */
+    public void replyMode(int mode) {
+        if (mode == REPLY_SKIP_NEXT && replyMode == REPLY_OFF) {
+            return; // as in Redis, SKIP does nothing while replies are off
+        }
+        replyMode = mode;
+    }
+
     /** Its pub/sub subscriptions, or null. */
     PubSub.Subscriptions subs;
     long commandsProcessed;

@@ -2,6 +2,7 @@ package io.damselfly.engine.exec;
 
 import io.damselfly.engine.command.BlockingPop;
 import io.damselfly.engine.command.CommandContext;
+import io.damselfly.engine.config.KeyspaceEvents;
 import io.damselfly.engine.command.CommandSpec;
 import io.damselfly.engine.command.MultiShardOp;
 import io.damselfly.engine.command.Request;
@@ -270,8 +271,15 @@ public final class Worker {
                     return;
                 }
                 c.hasPending = true;
+                if (c.replyMode >= Client.REPLY_SKIP_NEXT) { // a new command: SKIP covers exactly one
+                    c.replyMode = c.replyMode == Client.REPLY_SKIP_NEXT ? Client.REPLY_SKIP : Client.REPLY_ON;
+                }
             }
-            dispatch(c);
+            if (c.replyMode == Client.REPLY_ON) {
+                dispatch(c);
+            } else {
+                dispatchSilenced(c);
+            }
         }
         if (c.batch != null && c.batch.collecting()) {
             sendBatch(c);
@@ -279,9 +287,30 @@ public final class Worker {
         c.compactIfDrained();
     }
 
+    /**
+     * Dispatch under CLIENT REPLY OFF/SKIP: whatever the command answers here is cut off again
+     * (except subscription confirmations, which Redis sends regardless). Replies that come later
+     * (from another shard, EXEC, a served blocked pop) are dropped where they arrive.
+     */
+    private void dispatchSilenced(Client c) {
+        int mark = c.out.size();
+        boolean skipping = c.replyMode == Client.REPLY_SKIP;
+        dispatch(c);
+        if (c.silenced() && !pubsubCommand) {
+            c.out.truncate(mark);
+        }
+        if (skipping && c.batch != null && c.batch.collecting()) {
+            sendBatch(c); // the skipped reply travels alone: nothing after it may be dropped with it
+        }
+    }
+
+    /** Set by dispatch when the command was one of the (un)subscribe family. */
+    private boolean pubsubCommand;
+
     private void dispatch(Client c) {
         Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
         CommandSpec spec = resolve(c, r);
+        pubsubCommand = spec != null && spec.name().endsWith("subscribe");
         if (spec != null && c.subs != null && c.protocol == 2 && c.subs.any() && !allowedWhileSubscribed(spec)) {
             reply.target(c.out, c.protocol).error("ERR Can't execute '" + spec.fullName()
                     + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
@@ -714,12 +743,8 @@ public final class Worker {
     void batchReturned(RemoteBatch b) {
         answered(b.target);
         Client c = b.client;
-        if (!c.closed()) {
-            if (b.target == index) {
-                c.out.write(b.out);
-            } else {
-                c.out.write(b.out);
-            }
+        if (!c.closed() && !c.silenced()) {
+            c.out.write(b.out);
             markFlush(c);
         }
         c.commandsProcessed += b.count;
@@ -961,11 +986,15 @@ public final class Worker {
             return;
         }
         if (!c.closed()) {
+            int mark = c.out.size();
             reply.target(c.out, c.protocol);
             long errorsBefore = errorReplies;
             tx.op.reply(tx, reply);
             if (errorReplies != errorsBefore) {
                 failed[tx.spec.id()]++;
+            }
+            if (c.silenced()) {
+                c.out.truncate(mark);
             }
             markFlush(c);
         }
@@ -1417,6 +1446,47 @@ public final class Worker {
         c.reply.integer(engine.pubsub().publish(this, r.copy(1), r.copy(2), shard));
     }
 
+    /**
+     * Publishes a keyspace event for {@code key} of database {@code db} when its class
+     * ({@link KeyspaceEvents}) is enabled: {@code __keyspace@<db>__:<key>} carries the event
+     * name, {@code __keyevent@<db>__:<event>} the key. Runs on the shard's thread, right after
+     * the change, so a subscriber sees a shard's events in the order of its changes.
+     */
+    public void notifyKeyspace(int type, byte[] event, int db, byte[] key, int koff, int klen) {
+        int flags = (int) engine.settings().notifyKeyspaceEvents.number();
+        if ((flags & type) == 0 || (flags & (KeyspaceEvents.KEYSPACE | KeyspaceEvents.KEYEVENT)) == 0) {
+            return;
+        }
+        byte[] dbDigits = Reply.ascii(Integer.toString(db));
+        byte[] keyCopy = java.util.Arrays.copyOfRange(key, koff, koff + klen);
+        if ((flags & KeyspaceEvents.KEYSPACE) != 0) {
+            engine.pubsub().publish(this, eventChannel(KEYSPACE_PREFIX, dbDigits, keyCopy), event, false);
+        }
+        if ((flags & KeyspaceEvents.KEYEVENT) != 0) {
+            engine.pubsub().publish(this, eventChannel(KEYEVENT_PREFIX, dbDigits, event), keyCopy, false);
+        }
+    }
+
+    private static final byte[] KEYSPACE_PREFIX = Reply.ascii("__keyspace@");
+    private static final byte[] KEYEVENT_PREFIX = Reply.ascii("__keyevent@");
+    private static final byte[] EVENT_SEPARATOR = Reply.ascii("__:");
+    private static final byte[] EXPIRED_EVENT = Reply.ascii("expired");
+    private static final byte[] NEW_EVENT = Reply.ascii("new");
+
+    private static byte[] eventChannel(byte[] prefix, byte[] db, byte[] tail) {
+        byte[] out = new byte[prefix.length + db.length + EVENT_SEPARATOR.length + tail.length];
+        int at = 0;
+        for (byte[] part : new byte[][] {prefix, db, EVENT_SEPARATOR, tail}) {
+            System.arraycopy(part, 0, out, at, part.length);
+            at += part.length;
+        }
+        return out;
+    }
+
+    private boolean notifying(int type) {
+        return (engine.settings().notifyKeyspaceEvents.number() & type) != 0;
+    }
+
     /** Writes a published message to its subscribers living here. */
     void deliver(PubSub.Delivery d) {
         for (int i = 0; i < d.clients.size(); i++) {
@@ -1566,7 +1636,7 @@ public final class Worker {
                     ctx.client = w.client;
                     ctx.spec = w.spec;
                     reply.target(w.out, w.protocol);
-                    int keyArg = argOf(w, key);
+                    int keyArg = w.multiShard ? argOf(w, key) : firstFilled(w, db, key);
                     try {
                         w.pop.serve(ctx, keyArg, true);
                     } catch (RuntimeException e) {
@@ -1578,6 +1648,22 @@ public final class Worker {
                 send(w.home, new Served(w));
             }
         }
+    }
+
+    /**
+     * The key a waiter whose keys all live here pops from: the first in argument order that
+     * holds its type. Several may have filled before it is served (it may have queued behind a
+     * held key that already had data), and its command reads them in that order.
+     */
+    private static int firstFilled(Waiter w, Keyspace db, LockTable.Key key) {
+        byte[] b = w.req.buf();
+        for (int a : w.pop.keys) {
+            long at = db.lookupWrite(b, w.req.off(a), w.req.len(a));
+            if (at != 0 && db.type(at) == w.pop.type()) {
+                return a;
+            }
+        }
+        return argOf(w, key);
     }
 
     private static int argOf(Waiter w, LockTable.Key key) {
@@ -1624,7 +1710,9 @@ public final class Worker {
             startTx(c, w.spec, w.req, n, false);
             return;
         }
-        c.out.write(w.out);
+        if (!c.silenced()) {
+            c.out.write(w.out);
+        }
         c.commandsProcessed++;
         markFlush(c);
         c.parked = false;
@@ -1651,7 +1739,11 @@ public final class Worker {
                 c.afterAway();
                 continue;
             }
+            int mark = c.out.size();
             w.pop.nothing(reply.target(c.out, c.protocol), true);
+            if (c.silenced()) {
+                c.out.truncate(mark);
+            }
             c.commandsProcessed++;
             markFlush(c);
             c.parked = false;
@@ -1697,11 +1789,15 @@ public final class Worker {
         }
         unregisterAll(w);
         c.waiter = null;
+        int mark = c.out.size();
         reply.target(c.out, c.protocol);
         if (error) {
             reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
         } else {
             w.pop.nothing(reply, true);
+        }
+        if (c.silenced()) {
+            c.out.truncate(mark);
         }
         c.commandsProcessed++;
         markFlush(c);
@@ -1809,6 +1905,22 @@ public final class Worker {
         public void modified(Keyspace db, long address) {
             if (!watches.isEmpty()) {
                 watches.touched(new LockTable.Key(db.id(), db.copyKey(address)));
+            }
+        }
+
+        @Override
+        public void created(Keyspace db, long address) {
+            if (notifying(KeyspaceEvents.NEW)) {
+                byte[] key = db.copyKey(address);
+                notifyKeyspace(KeyspaceEvents.NEW, NEW_EVENT, db.id(), key, 0, key.length);
+            }
+        }
+
+        @Override
+        public void expired(Keyspace db, long address) {
+            if (notifying(KeyspaceEvents.EXPIRED)) {
+                byte[] key = db.copyKey(address);
+                notifyKeyspace(KeyspaceEvents.EXPIRED, EXPIRED_EVENT, db.id(), key, 0, key.length);
             }
         }
 

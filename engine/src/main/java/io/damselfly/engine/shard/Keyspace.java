@@ -131,6 +131,7 @@ public final class Keyspace {
             shard.journal.transaction(saved, savedParts);
         }
         shard.keyModified(this, address);
+        shard.keyExpired(this, address);
         table.removeFound();
         shard.release(address);
         shard.expiredKeys++;
@@ -226,6 +227,7 @@ public final class Keyspace {
             MemorySegment oldPage = page(old);
             long oo = offset(old);
             boolean hadExpire = Entry.expires(oldPage, oo);
+            int oldType = Entry.type(oldPage, oo);
             if (hadExpire == expires && Entry.type(oldPage, oo) == Entry.TYPE_STRING && typeFlags == Entry.TYPE_STRING
                     && (Entry.flags(oldPage, oo) & Entry.HANDLE) == 0
                     && Slab.footprint(size) == shard.slab.capacity(old)
@@ -243,8 +245,10 @@ public final class Keyspace {
             table.replaceFound(address, expires);
             shard.release(old);
             int newType = typeFlags & Entry.TYPE_MASK;
-            if (newType == Entry.TYPE_LIST || newType == Entry.TYPE_ZSET) {
-                shard.keyAdded(this, address); // a replaced key may be one clients wait for
+            if ((newType == Entry.TYPE_LIST || newType == Entry.TYPE_ZSET) && newType != oldType) {
+                // a key replaced by one of another type may be one clients wait for; a list or
+                // sorted set rewritten in place (a compact one after a push or a pop) is not
+                shard.keyAdded(this, address);
             }
             return address;
         }
@@ -254,6 +258,7 @@ public final class Keyspace {
         MemorySegment.copy(key, koff, page(address), ValueLayout.JAVA_BYTE, ko, klen);
         table.insert(hash, address, expires);
         shard.keyAdded(this, address);
+        shard.keyCreated(this, address);
         return address;
     }
 

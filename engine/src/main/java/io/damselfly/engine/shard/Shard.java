@@ -54,6 +54,12 @@ public final class Shard {
         /** A key was created, or its value replaced by a new one. */
         void added(Keyspace db, long address);
 
+        /** A key that did not exist was created (keyspace event "new"); follows {@link #added}. */
+        void created(Keyspace db, long address);
+
+        /** A key is about to be deleted because its deadline passed (keyspace event "expired"). */
+        void expired(Keyspace db, long address);
+
         /** A database is about to be emptied. */
         void flushing(Keyspace db);
 
@@ -189,6 +195,18 @@ public final class Shard {
     void keyModified(Keyspace db, long address) {
         if (listener != null) {
             listener.modified(db, address);
+        }
+    }
+
+    void keyCreated(Keyspace db, long address) {
+        if (listener != null) {
+            listener.created(db, address);
+        }
+    }
+
+    void keyExpired(Keyspace db, long address) {
+        if (listener != null) {
+            listener.expired(db, address);
         }
     }
 
