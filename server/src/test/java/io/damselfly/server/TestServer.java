@@ -107,6 +107,74 @@ final class TestServer implements AutoCloseable {
             return sb.length() == 0 ? null : sb.toString();
         }
 
+        /** Sends a command as a RESP array of bulk strings. */
+        void command(String... args) throws IOException {
+            send(encode(args));
+        }
+
+        static String encode(String... args) {
+            StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+            for (String a : args) {
+                sb.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+            }
+            return sb.toString();
+        }
+
+        /** An error reply. */
+        record Err(String text) {
+        }
+
+        /** A RESP3 push frame. */
+        record Push(java.util.List<Object> items) {
+        }
+
+        /**
+         * Reads one reply: simple and bulk strings as String, integers as Long, null as null,
+         * arrays, sets and maps as List, errors as {@link Err}, pushes as {@link Push}.
+         */
+        Object read() throws IOException {
+            String l = line();
+            if (l == null) {
+                throw new java.io.EOFException("connection closed");
+            }
+            String rest = l.substring(1);
+            switch (l.charAt(0)) {
+                case '+':
+                    return rest;
+                case '-':
+                    return new Err(rest);
+                case ':':
+                    return Long.parseLong(rest);
+                case '_':
+                    return null;
+                case '$': {
+                    int n = Integer.parseInt(rest);
+                    if (n < 0) {
+                        return null;
+                    }
+                    byte[] b = in.readNBytes(n + 2);
+                    return new String(b, 0, n, StandardCharsets.UTF_8);
+                }
+                case '*':
+                case '~':
+                case '>':
+                case '%': {
+                    int n = Integer.parseInt(rest);
+                    if (n < 0) {
+                        return null;
+                    }
+                    int items = l.charAt(0) == '%' ? 2 * n : n;
+                    java.util.List<Object> out = new java.util.ArrayList<>(items);
+                    for (int i = 0; i < items; i++) {
+                        out.add(read());
+                    }
+                    return l.charAt(0) == '>' ? new Push(out) : out;
+                }
+                default:
+                    throw new IOException("unexpected reply line: " + l);
+            }
+        }
+
         /** Whether the server closed the connection (reads end of stream). */
         boolean closedByPeer() throws IOException {
             try {

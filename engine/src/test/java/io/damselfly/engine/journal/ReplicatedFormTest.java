@@ -231,6 +231,80 @@ class ReplicatedFormTest {
     }
 
     @Test
+    void hashes() {
+        assertEquals("HSET h f v", single("HSET", "h", "f", "v"));
+        assertEquals("HMSET h a 1 b 2", single("HMSET", "h", "a", "1", "b", "2"));
+        assertEquals("HSETNX h new 1", single("HSETNX", "h", "new", "1"));
+        assertEquals(List.of(), forms("HSETNX", "h", "new", "2"));
+        assertEquals("HINCRBY h a 2", single("HINCRBY", "h", "a", "2"));
+        assertEquals("HSET h a 4.5", single("HINCRBYFLOAT", "h", "a", "1.5"));
+        assertEquals("HDEL h f nope", single("HDEL", "h", "f", "nope"));
+        assertEquals(List.of(), forms("HDEL", "h", "nope"));
+    }
+
+    @Test
+    void setsPopAsRemovals() {
+        assertEquals("SADD s a", single("SADD", "s", "a"));
+        assertEquals(List.of(), forms("SADD", "s", "a"));
+        assertEquals("SREM s a", single("SPOP", "s"));
+        d.call(c, "SADD", "s", "x", "y", "z");
+        String srem = single("SPOP", "s", "2");
+        assertTrue(srem.startsWith("SREM s ") && srem.split(" ").length == 4, srem);
+        assertEquals("DEL s", single("SPOP", "s", "10"));
+        d.call(c, "SADD", "{t}a", "m");
+        assertEquals("SMOVE {t}a {t}b m", single("SMOVE", "{t}a", "{t}b", "m"));
+        assertEquals("SINTERSTORE {t}d {t}b {t}b", single("SINTERSTORE", "{t}d", "{t}b", "{t}b"));
+    }
+
+    @Test
+    void listsAndBlockingPopsAsThePopTheyDid() {
+        assertEquals("RPUSH l a b c d e", single("RPUSH", "l", "a", "b", "c", "d", "e"));
+        assertEquals("LPOP l", single("BLPOP", "l", "0"));
+        assertEquals("RPOP l", single("BRPOP", "none", "l", "0"));
+        assertEquals("LPOP l 2", single("LMPOP", "1", "l", "LEFT", "COUNT", "2"));
+        assertEquals("RPOP l 1", single("BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "5"));
+        assertEquals(List.of(), forms("LPOP", "l"));
+        d.call(c, "RPUSH", "{t}l", "1", "2", "3");
+        assertEquals("LMOVE {t}l {t}m LEFT RIGHT", single("BLMOVE", "{t}l", "{t}m", "LEFT", "RIGHT", "0"));
+        assertEquals("RPOPLPUSH {t}l {t}m", single("BRPOPLPUSH", "{t}l", "{t}m", "0"));
+        assertEquals("LSET {t}m 0 z", single("LSET", "{t}m", "0", "z"));
+        assertEquals("LTRIM {t}m 0 0", single("LTRIM", "{t}m", "0", "0"));
+    }
+
+    @Test
+    void sortedSetsAndTheirPops() {
+        assertEquals("ZADD z 1 a 2 b 3 c", single("ZADD", "z", "1", "a", "2", "b", "3", "c"));
+        assertEquals(List.of(), forms("ZADD", "z", "NX", "5", "a"));
+        assertEquals("ZINCRBY z 1 a", single("ZINCRBY", "z", "1", "a"));
+        assertEquals("ZPOPMIN z", single("BZPOPMIN", "z", "0"));
+        assertEquals("ZPOPMAX z 1", single("ZMPOP", "1", "z", "MAX"));
+        assertEquals("ZPOPMIN z 1", single("BZMPOP", "0", "1", "z", "MIN", "COUNT", "9"));
+        assertEquals(List.of(), forms("ZPOPMIN", "z"));
+    }
+
+    @Test
+    void crossShardStoresRebuildTheDestination() {
+        String[] k = keysOnTwoShards();
+        d.call(c, "SADD", k[0], "1", "2");
+        d.call(c, "SET", k[1], "old");
+        records.clear();
+        d.call(c, "SUNIONSTORE", k[1], k[0]);
+        List<String> lines = new ArrayList<>();
+        for (Rec r : records) {
+            lines.add(r.line());
+        }
+        assertEquals(List.of("DEL " + k[1], "SADD " + k[1] + " 1 2"), lines);
+        d.call(c, "ZADD", k[0] + "z", "1", "m");
+        records.clear();
+        d.call(c, "ZUNIONSTORE", k[1], "2", k[0], k[0]);
+        lines.clear();
+        for (Rec r : records) {
+            lines.add(r.line());
+        }
+        assertEquals(List.of("DEL " + k[1], "ZADD " + k[1] + " 2 1 2 2"), lines);
+    }
+
+    @Test
     void lsnsIncreasePerShard() {
         for (int i = 0; i < 50; i++) {
             d.call(c, "SET", "k" + i, "v");
