@@ -138,4 +138,30 @@ class ListCommandsTest {
         assertEquals("501", c.str("LINDEX", "big", "500"));
         c.call("CONFIG", "SET", "list-max-listpack-size", "-2");
     }
+
+    /** Setting or clearing a deadline moves the entry; its value, large or compact, stays. */
+    @Test
+    void deadlinesKeepCollectionValues() {
+        c.call("LPUSH", "x", "foo");
+        c.call("EXPIRE", "x", "1000");
+        c.call("LPUSH", "x", "bar");
+        assertEquals(of("bar", "foo"), c.list("LRANGE", "x", "0", "-1"));
+        c.call("PERSIST", "x");
+        c.call("LPUSH", "x", "baz");
+        assertEquals(3, c.num("LLEN", "x"));
+        for (int i = 0; i < 300; i++) {
+            c.call("HSET", "h", "f" + i, "v");
+            c.call("SADD", "s", "m" + i);
+            c.call("ZADD", "z", String.valueOf(i), "m" + i);
+        }
+        for (String k : new String[] {"h", "s", "z"}) {
+            c.call("EXPIRE", k, "1000");
+            c.call("PERSIST", k);
+            c.call("PEXPIRE", k, "100000");
+        }
+        assertEquals(300, c.num("HLEN", "h"));
+        assertEquals(300, c.num("SCARD", "s"));
+        assertEquals(300, c.num("ZCARD", "z"));
+        assertEquals("v", c.str("HGET", "h", "f7"));
+    }
 }

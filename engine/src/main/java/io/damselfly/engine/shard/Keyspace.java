@@ -348,7 +348,7 @@ public final class Keyspace {
         long ko = Entry.init(np, no, flags, klen2, vlen, expireAt, Entry.access(page, o));
         MemorySegment.copy(page, Entry.keyOffset(page, o), np, ko, (long) klen2 + vlen);
         table.replaceFound(moved, wants);
-        shard.release(address);
+        shard.slab.free(address); // the moved entry keeps the old one's large value, if any
         return moved;
     }
 
