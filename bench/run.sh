@@ -10,8 +10,13 @@
 # is utime+stime of the server process over the measured interval divided by the operations,
 # so any time a proactor spends spinning is charged to its operations.
 #
+# Workloads (see tools' LoadGenerator): string (SET:GET 1:10), hash (HSET:HGET 1:10), list
+# (LPUSH:LPOP 1:1), set (SADD:SISMEMBER 1:10), zset (ZADD:ZRANGE 0 4, 1:10) and publish (PUBLISH
+# to a channel 10 subscribers read). redis-benchmark runs for the string workload only.
+#
 # Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2), BENCH_PIPELINES
-# (default "1 16"), DAMSELFLY_THREADS (default: cores), BENCH_OUT (default bench/last-run.txt).
+# (default "1 16"), BENCH_WORKLOADS (default "string hash list set zset publish"),
+# DAMSELFLY_THREADS (default: cores), BENCH_OUT (default bench/last-run.txt).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,6 +24,7 @@ cd "$root"
 secs=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-2}
 pipelines=${BENCH_PIPELINES:-"1 16"}
+workloads=${BENCH_WORKLOADS:-"string hash list set zset publish"}
 threads=${DAMSELFLY_THREADS:-$(nproc)}
 out=${BENCH_OUT:-bench/last-run.txt}
 
@@ -49,25 +55,28 @@ done
 echo "# make bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -r)"
 echo "# damselfly: bin/damselfly --threads $threads --save '' (JVM flags: see bin/damselfly)${DAMSELFLY_JAVA_OPTS:+ extra: $DAMSELFLY_JAVA_OPTS}"
 echo "# redis: $(redis-server --version | cut -d' ' -f3) --save '' --appendonly no"
-echo "# workload: 50 connections, SET:GET 1:10, 100000 keys (16 bytes), 32-byte values, ${secs}s per run, $rounds rounds"
+echo "# load: 50 connections, 100000 keys or elements, 32-byte values, ${secs}s per run, $rounds rounds; workloads: $workloads"
 } | tee "$out"
 
-# fill both so that GETs hit
-for p in "$dport" "$rport"; do
-  "$java_bin" -cp "$gen_cp" io.damselfly.tools.LoadGenerator --port "$p" --fill --duration 1 --warmup 0.5 >/dev/null
-done
+ratio_of() {
+  case "$1" in
+    list|publish) echo 1:1 ;;
+    *) echo 1:10 ;;
+  esac
+}
 
 declare -A sum_ops sum_cpu sum_p99 count
-run_gen() { # name port pid pipeline
+run_gen() { # name port pid pipeline workload
   local line
   line=$("$java_bin" -cp "$gen_cp" io.damselfly.tools.LoadGenerator --port "$2" --pipeline "$4" --connections 50 \
-    --ratio 1:10 --keys 100000 --size 32 --duration "$secs" --warmup 2 --server-pid "$3" --label "$1 gen P=$4")
+    --workload "$5" --ratio "$(ratio_of "$5")" --keys 100000 --size 32 --duration "$secs" --warmup 2 \
+    --server-pid "$3" --label "$1 gen P=$4")
   echo "$line" | tee -a "$out"
   local ops cpu p99
   ops=$(echo "$line" | sed 's/.*ops\/s=\([0-9.]*\).*/\1/')
   cpu=$(echo "$line" | sed 's/.*server_cpu_us_per_op=\([0-9.na\/]*\).*/\1/')
   p99=$(echo "$line" | sed 's/.* p99_us=\([0-9.]*\).*/\1/')
-  local k="$1:$4"
+  local k="$1:$5:$4"
   sum_ops[$k]=$(echo "${sum_ops[$k]:-0} + $ops" | bc -l)
   sum_cpu[$k]=$(echo "${sum_cpu[$k]:-0} + $cpu" | bc -l)
   sum_p99[$k]=$(echo "${sum_p99[$k]:-0} + $p99" | bc -l)
@@ -82,23 +91,36 @@ run_rb() { # name port pid pipeline
   echo "$1 redis-benchmark P=$4 $res cpu_us_per_op=$(echo "scale=3; ($t1-$t0)*10000/(2*$n)" | bc -l)" | tee -a "$out"
 }
 
-for P in $pipelines; do
-  for r in $(seq 1 "$rounds"); do
-    run_gen damselfly "$dport" "$dpid" "$P"
-    run_gen redis "$rport" "$rpid" "$P"
+for W in $workloads; do
+  # fill both so that reads hit
+  if [ "$W" != publish ]; then
+    for p in "$dport" "$rport"; do
+      redis-cli -p "$p" flushall >/dev/null
+      "$java_bin" -cp "$gen_cp" io.damselfly.tools.LoadGenerator --port "$p" --workload "$W" --fill --duration 1 --warmup 0.5 >/dev/null
+    done
+  fi
+  for P in $pipelines; do
+    for r in $(seq 1 "$rounds"); do
+      run_gen damselfly "$dport" "$dpid" "$P" "$W"
+      run_gen redis "$rport" "$rpid" "$P" "$W"
+    done
+    if [ "$W" = string ]; then
+      run_rb damselfly "$dport" "$dpid" "$P"
+      run_rb redis "$rport" "$rpid" "$P"
+    fi
   done
-  run_rb damselfly "$dport" "$dpid" "$P"
-  run_rb redis "$rport" "$rpid" "$P"
 done
 
 echo "# ratios damselfly/redis (load generator, mean of $rounds rounds)" | tee -a "$out"
+for W in $workloads; do
 for P in $pipelines; do
-  d="damselfly:$P"; r="redis:$P"
-  printf "P=%s ops/s %.0f vs %.0f = %.2fx   p99 %.0f vs %.0f us = %.2fx   server CPU/op %.2f vs %.2f us = %.2fx\n" "$P" \
+  d="damselfly:$W:$P"; r="redis:$W:$P"
+  printf "%-7s P=%-2s ops/s %.0f vs %.0f = %.2fx   p99 %.0f vs %.0f us = %.2fx   server CPU/op %.2f vs %.2f us = %.2fx\n" "$W" "$P" \
     "$(echo "${sum_ops[$d]}/${count[$d]}" | bc -l)" "$(echo "${sum_ops[$r]}/${count[$r]}" | bc -l)" \
     "$(echo "${sum_ops[$d]}/${sum_ops[$r]}" | bc -l)" \
     "$(echo "${sum_p99[$d]}/${count[$d]}" | bc -l)" "$(echo "${sum_p99[$r]}/${count[$r]}" | bc -l)" \
     "$(echo "${sum_p99[$d]}/${sum_p99[$r]}" | bc -l)" \
     "$(echo "${sum_cpu[$d]}/${count[$d]}" | bc -l)" "$(echo "${sum_cpu[$r]}/${count[$r]}" | bc -l)" \
     "$(echo "${sum_cpu[$d]}/${sum_cpu[$r]}" | bc -l)" | tee -a "$out"
+done
 done

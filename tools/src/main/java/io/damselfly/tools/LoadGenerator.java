@@ -24,8 +24,21 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A lean Redis load generator: N pipelined connections driven by T selector threads, SET and
- * GET of random keys with fixed-size values. Latencies go into HdrHistogram recorders.
+ * A lean Redis load generator: N pipelined connections driven by T selector threads, a write
+ * and a read command on random keys with fixed-size values. Latencies go into HdrHistogram
+ * recorders.
+ *
+ * <p>Workloads ({@code --workload}; the write:read mix is {@code --ratio}):
+ * <ul>
+ * <li>{@code string}: SET key value / GET key over {@code --keys} keys;
+ * <li>{@code hash}: HSET hash field value / HGET hash field, the fields spread over
+ *     {@code keys/100} hashes (100 fields each: compact encodings on both servers);
+ * <li>{@code list}: LPUSH list value / LPOP list over {@code keys/100} lists;
+ * <li>{@code set}: SADD set member / SISMEMBER set member over {@code keys/100} sets;
+ * <li>{@code zset}: ZADD zset score member / ZRANGE zset 0 4 over {@code keys/100} sorted sets;
+ * <li>{@code publish}: PUBLISH to one channel that {@code --subscribers} connections read
+ *     (each publish is delivered to all of them); the read side of the mix is PUBLISH too.
+ * </ul>
  *
  * <p>Coordinated omission: with {@code --rate}, each connection sends on a fixed schedule and a
  * request's latency counts from when it should have been sent, so a stalled server is charged
@@ -56,6 +69,8 @@ public final class LoadGenerator {
         long serverPid = 0;
         boolean fill = false;
         String label = "";
+        String workload = "string";
+        int subscribers = 10;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -82,8 +97,13 @@ public final class LoadGenerator {
                     case "--server-pid" -> o.serverPid = Long.parseLong(args[++i]);
                     case "--fill" -> o.fill = true;
                     case "--label" -> o.label = args[++i];
+                    case "--workload", "-w" -> o.workload = args[++i];
+                    case "--subscribers" -> o.subscribers = Integer.parseInt(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + a + (v == null ? "" : ""));
                 }
+            }
+            if (!List.of("string", "hash", "list", "set", "zset", "publish").contains(o.workload)) {
+                throw new IllegalArgumentException("unknown workload " + o.workload);
             }
             return o;
         }
@@ -115,9 +135,9 @@ public final class LoadGenerator {
                   double clientCpuUsPerOp, double serverCpuUsPerOp) {
         String format(Options o) {
             return String.format(Locale.ROOT,
-                    "%sops/s=%.0f ops=%d sets=%d errors=%d secs=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
+                    "%sworkload=%s ops/s=%.0f ops=%d writes=%d errors=%d secs=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
                             + "client_cpu_us_per_op=%.3f server_cpu_us_per_op=%s conns=%d pipeline=%d threads=%d ratio=%d:%d keys=%d size=%d",
-                    o.label.isEmpty() ? "" : o.label + " ", opsPerSec, ops, sets, errors, seconds,
+                    o.label.isEmpty() ? "" : o.label + " ", o.workload, opsPerSec, ops, sets, errors, seconds,
                     latency.getValueAtPercentile(50) / 1000.0, latency.getValueAtPercentile(99) / 1000.0,
                     latency.getValueAtPercentile(99.9) / 1000.0, latency.getMaxValue() / 1000.0, clientCpuUsPerOp,
                     serverCpuUsPerOp < 0 ? "n/a" : String.format(Locale.ROOT, "%.3f", serverCpuUsPerOp),
@@ -129,6 +149,7 @@ public final class LoadGenerator {
         if (o.fill) {
             fill();
         }
+        Subscribers subs = o.workload.equals("publish") ? new Subscribers() : null;
         List<Worker> workers = new ArrayList<>();
         for (int t = 0; t < o.threads; t++) {
             int n = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
@@ -180,6 +201,9 @@ public final class LoadGenerator {
         }
         stop = true;
         done.await();
+        if (subs != null) {
+            subs.close();
+        }
         Histogram h = recorder.getIntervalHistogram();
         double secs = (end - start) / 1e9;
         double serverUs = server0 < 0 ? -1 : (server1 - server0) * 1e6 / 100.0 / Math.max(1, ops);
@@ -250,8 +274,91 @@ public final class LoadGenerator {
     private static final byte[] GET_HEAD = "*2\r\n$3\r\nGET\r\n$16\r\nkey:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CRLF = {'\r', '\n'};
 
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static final byte[] HSET = ascii("*4\r\n$4\r\nHSET\r\n");
+    private static final byte[] HGET = ascii("*3\r\n$4\r\nHGET\r\n");
+    private static final byte[] LPUSH = ascii("*3\r\n$5\r\nLPUSH\r\n");
+    private static final byte[] LPOP = ascii("*2\r\n$4\r\nLPOP\r\n");
+    private static final byte[] SADD = ascii("*3\r\n$4\r\nSADD\r\n");
+    private static final byte[] SISMEMBER = ascii("*3\r\n$9\r\nSISMEMBER\r\n");
+    private static final byte[] ZADD = ascii("*4\r\n$4\r\nZADD\r\n");
+    private static final byte[] ZRANGE_HEAD = ascii("*4\r\n$6\r\nZRANGE\r\n");
+    private static final byte[] ZRANGE_TAIL = ascii("$1\r\n0\r\n$1\r\n4\r\n");
+    private static final byte[] PUBLISH = ascii("*3\r\n$7\r\nPUBLISH\r\n$5\r\nbench\r\n");
+
+    /** Appends "$12\r\n" + prefix + the 12-digit zero-padded number n (minus the prefix length) + CRLF. */
+    private static void numbered(ByteBuffer out, char prefix, long n) {
+        out.put(ascii("$12\r\n"));
+        out.put((byte) prefix);
+        int pos = out.position();
+        for (int i = 10; i >= 0; i--) {
+            out.put(pos + i, (byte) ('0' + n % 10));
+            n /= 10;
+        }
+        out.position(pos + 11);
+        out.put(CRLF);
+    }
+
+    private void valueArg(ByteBuffer out) {
+        out.put((byte) '$');
+        out.put(ascii(Integer.toString(value.length)));
+        out.put(CRLF);
+        out.put(value);
+        out.put(CRLF);
+    }
+
+    /**
+     * Appends the workload's write ({@code write}) or read of item k: for strings key k; for the
+     * collections element k of collection k / 100.
+     */
+    private void encode(ByteBuffer out, boolean write, int k) {
+        int group = k / 100;
+        switch (o.workload) {
+            case "string" -> encodeString(out, write, k);
+            case "hash" -> {
+                out.put(write ? HSET : HGET);
+                numbered(out, 'h', group);
+                numbered(out, 'f', k);
+                if (write) {
+                    valueArg(out);
+                }
+            }
+            case "list" -> {
+                out.put(write ? LPUSH : LPOP);
+                numbered(out, 'l', group);
+                if (write) {
+                    valueArg(out);
+                }
+            }
+            case "set" -> {
+                out.put(write ? SADD : SISMEMBER);
+                numbered(out, 's', group);
+                numbered(out, 'm', k);
+            }
+            case "zset" -> {
+                if (write) {
+                    out.put(ZADD);
+                    numbered(out, 'z', group);
+                    numbered(out, '0', k % 1000);
+                    numbered(out, 'm', k);
+                } else {
+                    out.put(ZRANGE_HEAD);
+                    numbered(out, 'z', group);
+                    out.put(ZRANGE_TAIL);
+                }
+            }
+            default -> {
+                out.put(PUBLISH);
+                valueArg(out);
+            }
+        }
+    }
+
     /** Appends SET or GET of key number k ("key:" + 12 digits, 16 bytes, as redis-benchmark's). */
-    private void encode(ByteBuffer out, boolean set, int k) {
+    private void encodeString(ByteBuffer out, boolean set, int k) {
         out.put(set ? SET_HEAD : GET_HEAD);
         long v = k;
         int pos = out.position();
@@ -267,6 +374,75 @@ public final class LoadGenerator {
             out.put(CRLF);
             out.put(value);
             out.put(CRLF);
+        }
+    }
+
+    /**
+     * The publish workload's readers: connections subscribed to the channel, drained by one
+     * thread so that the server never holds their messages back.
+     */
+    private final class Subscribers {
+        final Selector selector = Selector.open();
+        final List<SocketChannel> channels = new ArrayList<>();
+        final Thread reader;
+        volatile boolean closing;
+
+        Subscribers() throws IOException {
+            byte[] subscribe = ascii("*2\r\n$9\r\nSUBSCRIBE\r\n$5\r\nbench\r\n");
+            for (int i = 0; i < o.subscribers; i++) {
+                SocketChannel ch = SocketChannel.open(new InetSocketAddress(o.host, o.port));
+                ch.write(ByteBuffer.wrap(subscribe));
+                ByteBuffer confirm = ByteBuffer.allocate(64);
+                while (confirm.position() < 3 || confirm.get(confirm.position() - 1) != '\n'
+                        || countLines(confirm) < 6) {
+                    if (ch.read(confirm) < 0) {
+                        throw new IOException("subscriber closed");
+                    }
+                }
+                ch.configureBlocking(false);
+                ch.register(selector, SelectionKey.OP_READ);
+                channels.add(ch);
+            }
+            reader = new Thread(this::drain, "load-subscribers");
+            reader.start();
+        }
+
+        private static int countLines(ByteBuffer b) {
+            int lines = 0;
+            for (int i = 0; i < b.position(); i++) {
+                if (b.get(i) == '\n') {
+                    lines++;
+                }
+            }
+            return lines;
+        }
+
+        private void drain() {
+            ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
+            try {
+                while (!closing) {
+                    selector.select(100);
+                    for (var it = selector.selectedKeys().iterator(); it.hasNext(); ) {
+                        SelectionKey key = it.next();
+                        it.remove();
+                        buf.clear();
+                        if (((SocketChannel) key.channel()).read(buf) < 0) {
+                            key.cancel();
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                System.err.println("load generator subscriber: " + e);
+            }
+        }
+
+        void close() throws Exception {
+            closing = true;
+            reader.join();
+            for (SocketChannel ch : channels) {
+                ch.close();
+            }
+            selector.close();
         }
     }
 
@@ -352,6 +528,8 @@ public final class LoadGenerator {
         // scanner state
         int state;
         long bulkRemaining;
+        /** Elements still to come of the (flat) array reply being read; 0 outside one. */
+        long arrayLeft;
 
         Conn(SocketChannel channel) {
             this.channel = channel;
@@ -396,6 +574,9 @@ public final class LoadGenerator {
                     if (t == '$') {
                         state = 2;
                         bulkRemaining = 0;
+                    } else if (t == '*') {
+                        state = 4;
+                        bulkRemaining = 0;
                     } else {
                         if (t == '-') {
                             errors.incrementAndGet();
@@ -435,6 +616,25 @@ public final class LoadGenerator {
                     }
                     return n;
                 }
+                case 4 -> { // array length digits: the elements follow as replies of their own
+                    while (i < n) {
+                        byte b = in.get(i++);
+                        if (b == '-') {
+                            bulkRemaining = -1;
+                        } else if (b >= '0' && b <= '9') {
+                            bulkRemaining = bulkRemaining < 0 ? -1 : bulkRemaining * 10 + (b - '0');
+                        } else if (b == '\n') {
+                            state = 0;
+                            if (bulkRemaining <= 0) {
+                                replied();
+                            } else {
+                                arrayLeft = bulkRemaining;
+                            }
+                            return i;
+                        }
+                    }
+                    return n;
+                }
                 default -> { // bulk payload and its CRLF
                     long take = Math.min(bulkRemaining, n - i);
                     bulkRemaining -= take;
@@ -449,6 +649,9 @@ public final class LoadGenerator {
 
         /** One reply arrived: its latency runs from when its pipeline was (due to be) sent. */
         private void replied() {
+            if (arrayLeft > 0 && --arrayLeft > 0) {
+                return; // an element of an array reply; the array is the reply
+            }
             outstanding--;
             long latency = System.nanoTime() - sentAt;
             if (measuring) {
