@@ -14,6 +14,7 @@ import io.damselfly.engine.types.ScoreRange;
 import io.damselfly.engine.types.SkipList;
 import io.damselfly.engine.types.ZSetValue;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -396,6 +397,153 @@ public final class ZSetCommands {
         }
     }
 
+    /**
+     * A compact sorted set read in place, for the commands that only read: nothing is decoded but
+     * the members a reply needs. The cursor is the context's (one command at a time).
+     */
+    static final class Packed extends View {
+        private final Pack.Cursor cur;
+        private final int n;
+
+        Packed(Pack.Cursor cur) {
+            this.cur = cur;
+            this.n = cur.count() / 2;
+        }
+
+        @Override
+        long size() {
+            return n;
+        }
+
+        /** Positions the cursor on member {@code i} (its next() reads the member). */
+        private void at(long i) {
+            cur.rewind();
+            for (long k = 0; k < 2 * i; k++) {
+                cur.skip();
+            }
+        }
+
+        @Override
+        double score(byte[] b, int off, int len) {
+            cur.rewind();
+            while (cur.next()) {
+                boolean hit = cur.equalsElement(b, off, len);
+                cur.next();
+                if (hit) {
+                    return cur.score();
+                }
+            }
+            return Double.NaN;
+        }
+
+        @Override
+        long rank(byte[] b, int off, int len) {
+            cur.rewind();
+            for (int i = 0; cur.next(); i++) {
+                boolean hit = cur.equalsElement(b, off, len);
+                cur.skip();
+                if (hit) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        void walk(long from, boolean reverse, Visitor v) {
+            if (from < 0 || from >= n) {
+                return;
+            }
+            if (!reverse) {
+                at(from);
+                while (cur.next()) {
+                    byte[] m = cur.element();
+                    cur.next();
+                    if (!v.visit(m, cur.score())) {
+                        return;
+                    }
+                }
+                return;
+            }
+            long[] starts = new long[(int) from + 1];
+            cur.rewind();
+            for (int i = 0; i <= from; i++) {
+                starts[i] = cur.position();
+                cur.skip();
+                cur.skip();
+            }
+            for (int i = (int) from; i >= 0; i--) {
+                cur.seek(starts[i], 2 * i);
+                cur.next();
+                byte[] m = cur.element();
+                cur.next();
+                if (!v.visit(m, cur.score())) {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        long firstIn(ScoreRange r) {
+            cur.rewind();
+            for (int i = 0; cur.skip(); i++) {
+                cur.next();
+                double s = cur.score();
+                if (r.aboveMin(s)) {
+                    return r.belowMax(s) ? i : -1;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        long lastIn(ScoreRange r) {
+            long last = -1;
+            double lastScore = 0;
+            cur.rewind();
+            for (int i = 0; cur.skip(); i++) {
+                cur.next();
+                double s = cur.score();
+                if (!r.belowMax(s)) {
+                    break;
+                }
+                last = i;
+                lastScore = s;
+            }
+            return last >= 0 && r.aboveMin(lastScore) ? last : -1;
+        }
+
+        @Override
+        long firstIn(LexRange r) {
+            cur.rewind();
+            for (int i = 0; cur.next(); i++) {
+                byte[] m = cur.element();
+                cur.skip();
+                if (r.aboveMin(m)) {
+                    return r.belowMax(m) ? i : -1;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        long lastIn(LexRange r) {
+            long last = -1;
+            byte[] lastMember = null;
+            cur.rewind();
+            for (int i = 0; cur.next(); i++) {
+                byte[] m = cur.element();
+                cur.skip();
+                if (!r.belowMax(m)) {
+                    break;
+                }
+                last = i;
+                lastMember = m;
+            }
+            return last >= 0 && r.aboveMin(lastMember) ? last : -1;
+        }
+    }
+
     static int compare(double s1, byte[] m1, double s2, byte[] m2) {
         if (s1 < s2) {
             return -1;
@@ -472,6 +620,11 @@ public final class ZSetCommands {
         return c.db.isObject(a) ? new Large((ZSetValue) c.db.object(a)) : Small.decode(c, a);
     }
 
+    /** A view for commands that only read: a compact set is read in place, not decoded. */
+    static View readView(CommandContext c, long a) {
+        return c.db.isObject(a) ? new Large((ZSetValue) c.db.object(a)) : new Packed(c.compact(a));
+    }
+
     private static long maxEntries(CommandContext c) {
         return c.engine.settings().zsetMaxListpackEntries.number();
     }
@@ -481,6 +634,115 @@ public final class ZSetCommands {
     }
 
     /** Stores a changed compact set back (or deletes the key when it emptied). */
+    /**
+     * ZADD of one member to a compact sorted set that stays compact: the pack is searched in place
+     * and rewritten by copying its entries around the change, without decoding it. Returns false,
+     * having changed nothing, when the set must become a skip list (the general path does that).
+     */
+    private static boolean zaddPacked(CommandContext c, long a, int j, double score, boolean nx, boolean xx, boolean gt,
+            boolean lt, boolean ch, boolean incr) {
+        Request r = c.req;
+        byte[] b = r.buf();
+        int moff = r.off(j + 1);
+        int mlen = r.len(j + 1);
+        Pack.Cursor cur = c.compact(a);
+        int n = cur.count() / 2;
+        long found = -1;
+        double current = Double.NaN;
+        while (cur.next()) {
+            long start = cur.elemOff;
+            boolean hit = cur.equalsElement(b, moff, mlen);
+            cur.next();
+            if (hit) {
+                found = start;
+                current = cur.score();
+                break;
+            }
+        }
+        boolean exists = found >= 0;
+        if (exists) {
+            if (nx) {
+                replyUnchanged(c, incr);
+                return true;
+            }
+            if (incr) {
+                score += current;
+                if (Double.isNaN(score)) {
+                    c.reply.error("ERR resulting score is not a number (NaN)");
+                    return true;
+                }
+            }
+            if ((lt && score >= current) || (gt && score <= current)) {
+                replyUnchanged(c, incr);
+                return true;
+            }
+            if (score == current) {
+                if (incr) {
+                    c.reply.doubleValue(score);
+                } else {
+                    c.reply.integer(0);
+                }
+                return true;
+            }
+        } else {
+            if (xx) {
+                replyUnchanged(c, incr);
+                return true;
+            }
+            if (n + 1 > maxEntries(c) || mlen > maxValue(c)) {
+                return false;
+            }
+        }
+        double stored = score == 0 ? 0.0 : score;
+        Pack.begin(c.pack);
+        boolean inserted = false;
+        cur.rewind();
+        MemorySegment seg = cur.segment();
+        while (true) {
+            long pairStart = cur.position();
+            if (!cur.next()) {
+                break;
+            }
+            long memberOff = cur.elemOff;
+            boolean self = exists && memberOff == found;
+            int cmp = self ? 0 : cur.compareElement(b, moff, mlen);
+            cur.next();
+            if (self) {
+                continue;
+            }
+            double s = cur.score();
+            if (!inserted && (s > stored || (s == stored && cmp > 0))) {
+                Pack.add(c.pack, b, moff, mlen);
+                Pack.addScore(c.pack, stored);
+                inserted = true;
+            }
+            c.pack.write(seg, pairStart, (int) (cur.position() - pairStart));
+        }
+        if (!inserted) {
+            Pack.add(c.pack, b, moff, mlen);
+            Pack.addScore(c.pack, stored);
+        }
+        Pack.finish(c.pack, 2 * (exists ? n : n + 1));
+        c.db.beforeChange(b, r.off(1), r.len(1), a);
+        c.db.putCompact(b, r.off(1), r.len(1), Entry.TYPE_ZSET, c.pack.array(), 0, c.pack.size(), Keyspace.KEEP_TTL);
+        if (incr) {
+            c.reply.doubleValue(score);
+        } else {
+            c.reply.integer(exists ? (ch ? 1 : 0) : 1);
+        }
+        c.journalVerbatim();
+        c.notify(Events.ZSET, incr ? Events.ZINCR : Events.ZADD, 1);
+        return true;
+    }
+
+    private static void replyUnchanged(CommandContext c, boolean incr) {
+        if (incr) {
+            c.reply.nullBulk();
+        } else {
+            c.reply.integer(0);
+        }
+    }
+
     private static void storeSmall(CommandContext c, byte[] key, int koff, int klen, Small s, long expireAt) {
         if (s.n == 0) {
             c.db.delete(key, koff, klen);
@@ -593,6 +855,10 @@ public final class ZSetCommands {
             if (maxEntries(c) == 0 || maxValue(c) < first) {
                 a = c.db.putObject(b, koff, klen, Entry.TYPE_ZSET, new ZSetValue(), Keyspace.NO_EXPIRE);
             }
+        }
+        if (pairs == 1 && a != 0 && !c.db.isObject(a)
+                && zaddPacked(c, a, j, scores[0], nx, xx, gt, lt, ch, incr)) {
+            return;
         }
         int added = 0;
         int updated = 0;
@@ -799,7 +1065,7 @@ public final class ZSetCommands {
             c.reply.nullBulk();
             return;
         }
-        View v = view(c, a);
+        View v = readView(c, a);
         long rank = v.rank(r.buf(), r.off(2), r.len(2));
         if (rank < 0) {
             c.reply.nullBulk();
@@ -834,7 +1100,7 @@ public final class ZSetCommands {
             c.reply.integer(0);
             return;
         }
-        View v = view(c, a);
+        View v = readView(c, a);
         long lo = lex ? v.firstIn(lr) : v.firstIn(sr);
         long hi = lex ? v.lastIn(lr) : v.lastIn(sr);
         c.reply.integer(lo < 0 || hi < 0 || hi < lo ? 0 : hi - lo + 1);
@@ -1005,7 +1271,7 @@ public final class ZSetCommands {
         List<byte[]> members = new ArrayList<>();
         double[][] scores = {new double[16]};
         if (a != 0) {
-            range.select(view(c, a), (m, s) -> {
+            range.select(readView(c, a), (m, s) -> {
                 if (members.size() == scores[0].length) {
                     scores[0] = Arrays.copyOf(scores[0], scores[0].length * 2);
                 }
@@ -1347,7 +1613,7 @@ public final class ZSetCommands {
                 c.reply.nullBulk();
                 return;
             }
-            View v = view(c, a);
+            View v = readView(c, a);
             long pick = ThreadLocalRandom.current().nextLong(v.size());
             v.walk(pick, false, (m, s) -> {
                 c.reply.bulk(m);
@@ -1359,7 +1625,7 @@ public final class ZSetCommands {
             c.reply.array(0);
             return;
         }
-        View v = view(c, a);
+        View v = readView(c, a);
         List<Object[]> all = new ArrayList<>();
         v.walk(0, false, (m, s) -> all.add(new Object[] {m, s}));
         boolean nested = withScores && c.reply.resp3();

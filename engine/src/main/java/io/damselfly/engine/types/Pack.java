@@ -104,6 +104,12 @@ public final class Pack {
             return true;
         }
 
+        /** Moves to a position {@link #position()} returned, where element {@code index} starts. */
+        public void seek(long position, int index) {
+            this.pos = position;
+            this.index = index;
+        }
+
         /** Skips the next element without reading it. */
         public boolean skip() {
             return next();
@@ -112,6 +118,22 @@ public final class Pack {
         public boolean equalsElement(byte[] b, int off, int len) {
             if (len != elemLen) {
                 return false;
+            }
+            if (len == 0) {
+                return true;
+            }
+            // Neighbouring fields often share a prefix and differ at the end ("f:0041", "f:0042"):
+            // the last byte rejects most of them before a full comparison.
+            if (seg.get(ValueLayout.JAVA_BYTE, elemOff + len - 1) != b[off + len - 1]) {
+                return false;
+            }
+            if (len <= 16) {
+                for (int i = 0; i < len - 1; i++) {
+                    if (seg.get(ValueLayout.JAVA_BYTE, elemOff + i) != b[off + i]) {
+                        return false;
+                    }
+                }
+                return true;
             }
             return MemorySegment.mismatch(seg, elemOff, elemOff + len, MemorySegment.ofArray(b), off, off + len) < 0;
         }
