@@ -1,12 +1,10 @@
 package io.damselfly.server;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
@@ -23,31 +21,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Blocking pops: across shards, in the order clients blocked, with timeouts, at no idle cost. */
-class BlockingTest {
-    static TestServer server;
-    static String[] spread;
+class BlockingTest extends ServerTestBase {
     /** One thread per waiting client (the common pool may have a single thread on two cores). */
     static final ExecutorService POOL = Executors.newCachedThreadPool();
-    Jedis j;
-    Calls c;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-        spread = AtomicityTest.keysOnDistinctShards(server.server, 3);
-    }
 
     @AfterAll
-    static void stop() {
+    static void stopPool() {
         POOL.shutdownNow();
-        server.close();
     }
 
     @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
+    void settle() {
         TestServer.await("no blocked clients left over", Duration.ofSeconds(30), () -> blocked() == 0);
     }
 

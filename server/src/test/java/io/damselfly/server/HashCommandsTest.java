@@ -1,12 +1,8 @@
 package io.damselfly.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
-import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -19,26 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Hash commands over TCP, in both encodings, with Redis 7.0's replies and error texts. */
-class HashCommandsTest {
-    static TestServer server;
-    Jedis j;
-    Calls c;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class HashCommandsTest extends ServerTestBase {
     @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
+    void settle() {
         c.call("CONFIG", "SET", "hash-max-listpack-entries", "128");
         c.call("CONFIG", "SET", "hash-max-listpack-value", "64");
     }
@@ -95,6 +74,16 @@ class HashCommandsTest {
         assertEquals(0, c.num("HSETNX", "h", "a", "2"));
         assertEquals("1", c.str("HGET", "h", "a"));
         assertEquals("OK", c.str("HMSET", "h", "b", "2", "c", "3"));
+        // a value of the same length is overwritten in place; a watcher still sees the change
+        c.call("WATCH", "h");
+        assertEquals(0, c.num("HSET", "h", "b", "9"));
+        assertEquals(of("1", "9", "3"), c.list("HMGET", "h", "a", "b", "c"));
+        try (redis.clients.jedis.Jedis other = server.jedis()) {
+            new Calls(other).call("HSET", "h", "c", "8");
+        }
+        c.call("MULTI");
+        c.call("PING");
+        assertNull(c.call("EXEC"), "an in-place overwrite touches the key for WATCH");
         assertEquals(3, c.num("HLEN", "h"));
         c.error("ERR wrong number of arguments for 'hset' command", "HSET", "h", "a");
         c.error("ERR wrong number of arguments for 'hset' command", "HSET", "h", "a", "1", "b");

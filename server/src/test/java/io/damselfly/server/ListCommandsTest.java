@@ -1,42 +1,14 @@
 package io.damselfly.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
-import java.io.IOException;
 
 import static io.damselfly.server.Calls.of;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** List commands over TCP (the non-blocking ones; {@link BlockingTest} has the rest). */
-class ListCommandsTest {
-    static TestServer server;
-    static String[] spread;
-    Jedis j;
-    Calls c;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-        spread = AtomicityTest.keysOnDistinctShards(server.server, 2);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
-    }
-
+class ListCommandsTest extends ServerTestBase {
     @Test
     void pushPopAndRanges() {
         assertEquals(3, c.num("RPUSH", "l", "a", "b", "c"));

@@ -3,13 +3,10 @@ package io.damselfly.server;
 import io.damselfly.server.TestServer.Raw;
 import io.damselfly.server.TestServer.Raw.Err;
 import io.damselfly.server.TestServer.Raw.Push;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,26 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Publish/subscribe in RESP2 and RESP3, ordering across proactors, slow subscribers, keyspace events. */
-class PubSubTest {
-    static TestServer server;
-    Jedis j;
-    Calls c;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class PubSubTest extends ServerTestBase {
     @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
+    void settle() {
         c.call("CONFIG", "SET", "notify-keyspace-events", "");
         TestServer.await("no subscribers left over", Duration.ofSeconds(30),
                 () -> c.num("PUBSUB", "NUMPAT") == 0 && c.list("PUBSUB", "CHANNELS").isEmpty());

@@ -1,12 +1,8 @@
 package io.damselfly.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
-import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -17,28 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Set commands over TCP, intset and hashtable encodings, algebra across shards. */
-class SetCommandsTest {
-    static TestServer server;
-    static String[] spread;
-    Jedis j;
-    Calls c;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-        spread = AtomicityTest.keysOnDistinctShards(server.server, 3);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class SetCommandsTest extends ServerTestBase {
     @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
+    void settle() {
         c.call("CONFIG", "SET", "set-max-intset-entries", "512");
     }
 

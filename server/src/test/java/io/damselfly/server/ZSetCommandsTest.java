@@ -1,12 +1,8 @@
 package io.damselfly.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
-import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 
@@ -16,28 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sorted-set commands over TCP, listpack and skiplist encodings, algebra across shards. */
-class ZSetCommandsTest {
-    static TestServer server;
-    static String[] spread;
-    Jedis j;
-    Calls c;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-        spread = AtomicityTest.keysOnDistinctShards(server.server, 3);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
+class ZSetCommandsTest extends ServerTestBase {
     @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
+    void settle() {
         c.call("CONFIG", "SET", "zset-max-listpack-entries", "128");
     }
 

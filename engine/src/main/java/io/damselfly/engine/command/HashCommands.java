@@ -9,6 +9,8 @@ import io.damselfly.engine.types.BytesMap;
 import io.damselfly.engine.types.HashValue;
 import io.damselfly.engine.types.Pack;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -299,8 +301,24 @@ public final class HashCommands {
             }
             return created;
         }
-        // compact: rebuild the pack with the changes
         int pairs = (to - from) / 2;
+        if (pairs == 1 && a != 0) {
+            // one field already there with a value of the same length: overwrite it in place
+            Pack.Cursor cur = c.compact(a);
+            if (findCompact(cur, b, r.off(from), r.len(from))) {
+                if (onlyNew) {
+                    return 0;
+                }
+                if (cur.elemLen == vLen) {
+                    long at = cur.elemOff;
+                    MemorySegment seg = cur.segment();
+                    c.db.beforeChange(b, r.off(1), r.len(1), a);
+                    MemorySegment.copy(vb, vOff, seg, ValueLayout.JAVA_BYTE, at, vLen);
+                    return 0;
+                }
+            }
+        }
+        // compact: rebuild the pack with the changes
         boolean[] exists = new boolean[pairs];
         int created = 0;
         Pack.begin(c.pack);
