@@ -1,8 +1,6 @@
 package io.damselfly.server;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
@@ -23,28 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** MULTI/EXEC/DISCARD/WATCH: Redis's error semantics, and isolation across shards under load. */
-class TransactionTest {
-    static TestServer server;
-    static String[] spread;
-    Jedis j;
-    Calls c;
-
+class TransactionTest extends ServerTestBase {
+    /** Four shards, so that a transaction can span four (hides the base class's start). */
     @BeforeAll
-    static void start() throws IOException {
+    static void startServer() throws IOException {
         server = new TestServer("--threads", "4");
         spread = AtomicityTest.keysOnDistinctShards(server.server, 4);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-        c = new Calls(j);
     }
 
     @Test

@@ -293,13 +293,18 @@ public final class LoadGenerator {
     private static void numbered(ByteBuffer out, char prefix, long n) {
         out.put(ascii("$12\r\n"));
         out.put((byte) prefix);
+        digits(out, n, 11);
+        out.put(CRLF);
+    }
+
+    /** Appends n as exactly {@code width} decimal digits, zero-padded. */
+    private static void digits(ByteBuffer out, long n, int width) {
         int pos = out.position();
-        for (int i = 10; i >= 0; i--) {
+        for (int i = width - 1; i >= 0; i--) {
             out.put(pos + i, (byte) ('0' + n % 10));
             n /= 10;
         }
-        out.position(pos + 11);
-        out.put(CRLF);
+        out.position(pos + width);
     }
 
     private void valueArg(ByteBuffer out) {
@@ -360,13 +365,7 @@ public final class LoadGenerator {
     /** Appends SET or GET of key number k ("key:" + 12 digits, 16 bytes, as redis-benchmark's). */
     private void encodeString(ByteBuffer out, boolean set, int k) {
         out.put(set ? SET_HEAD : GET_HEAD);
-        long v = k;
-        int pos = out.position();
-        for (int i = 11; i >= 0; i--) {
-            out.put(pos + i, (byte) ('0' + v % 10));
-            v /= 10;
-        }
-        out.position(pos + 12);
+        digits(out, k, 12);
         out.put(CRLF);
         if (set) {
             out.put((byte) '$');
