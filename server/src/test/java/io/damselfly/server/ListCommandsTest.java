@@ -136,4 +136,28 @@ class ListCommandsTest extends ServerTestBase {
         assertEquals(300, c.num("ZCARD", "z"));
         assertEquals("v", c.str("HGET", "h", "f7"));
     }
+
+    @Test
+    void sort() {
+        c.call("RPUSH", "{s}l", "3", "1", "2");
+        assertEquals(of("1", "2", "3"), c.list("SORT", "{s}l"));
+        assertEquals(of("3", "2"), c.list("SORT", "{s}l", "DESC", "LIMIT", "0", "2"));
+        c.call("MSET", "{s}w_1", "30", "{s}w_2", "10", "{s}w_3", "20", "{s}n_1", "one", "{s}n_2", "two");
+        assertEquals(of("2", "3", "1"), c.list("SORT", "{s}l", "BY", "{s}w_*"));
+        assertEquals(of("two", null, "one"), c.list("SORT", "{s}l", "BY", "{s}w_*", "GET", "{s}n_*"));
+        assertEquals(of("3", "1", "2"), c.list("SORT", "{s}l", "BY", "nosort", "GET", "#"), "BY nosort keeps list order");
+        assertEquals(3, c.num("SORT", "{s}l", "STORE", "{s}out"));
+        assertEquals(of("1", "2", "3"), c.list("LRANGE", "{s}out", "0", "-1"));
+        assertEquals(3, c.num("SORT", "{s}l", "STORE", spread[0]), "a destination on another shard");
+        assertEquals(of("1", "2", "3"), c.list("LRANGE", spread[0], "0", "-1"));
+        c.call("RPUSH", "{s}words", "b", "a");
+        assertEquals(of("a", "b"), c.list("SORT_RO", "{s}words", "ALPHA"));
+        c.error("ERR One or more scores can't be converted into double", "SORT", "{s}words");
+        c.error("ERR syntax error", "SORT", "{s}l", "LIMIT", "0");
+        c.error("ERR BY and GET patterns of SORT must name keys on the same shard as the sorted key (use a hash tag)",
+                "SORT", "{s}l", "BY", "other_*");
+        c.error("ERR syntax error", "SORT_RO", "{s}l", "STORE", "x");
+        c.call("SET", "str", "v");
+        c.error("WRONGTYPE Operation against a key holding the wrong kind of value", "SORT", "str");
+    }
 }

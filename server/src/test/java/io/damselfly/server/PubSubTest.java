@@ -236,4 +236,46 @@ class PubSubTest extends ServerTestBase {
         }
         assertEquals("2", c.str("GET", "a"));
     }
+
+    /** Jedis's own subscriber loop: subscribe, receive, pattern messages, unsubscribe. */
+    @Test
+    void jedisSubscriberLoop() throws Exception {
+        java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        redis.clients.jedis.JedisPubSub listener = new redis.clients.jedis.JedisPubSub() {
+            @Override
+            public void onMessage(String channel, String message) {
+                got.add(channel + "=" + message);
+                if (message.equals("bye")) {
+                    unsubscribe();
+                    punsubscribe();
+                }
+            }
+
+            @Override
+            public void onPMessage(String pattern, String channel, String message) {
+                got.add(pattern + ":" + channel + "=" + message);
+            }
+
+            @Override
+            public void onPSubscribe(String pattern, int count) {
+                got.add("psubscribed " + count);
+            }
+        };
+        Thread subscriber = new Thread(() -> {
+            try (Jedis s = server.jedis()) {
+                s.psubscribe(listener, "room.*");
+            }
+        });
+        subscriber.start();
+        assertEquals("psubscribed 1", got.poll(30, TimeUnit.SECONDS));
+        listener.subscribe("control");
+        TestServer.await("the subscription", Duration.ofSeconds(30), () -> c.num("PUBSUB", "NUMPAT") == 1
+                && (Long) c.list("PUBSUB", "NUMSUB", "control").get(1) == 1L);
+        assertEquals(1, c.num("PUBLISH", "room.1", "hi"));
+        assertEquals("room.*:room.1=hi", got.poll(30, TimeUnit.SECONDS));
+        assertEquals(1, c.num("PUBLISH", "control", "bye"));
+        assertEquals("control=bye", got.poll(30, TimeUnit.SECONDS));
+        subscriber.join(30_000);
+        assertTrue(!subscriber.isAlive(), "the subscriber loop ended after unsubscribing from everything");
+    }
 }
