@@ -226,6 +226,12 @@ class PubSubTest extends ServerTestBase {
             s.command("GET", "a");
             s.command("PING");
             assertEquals("PONG", s.read(), "only the skipped command's reply is missing");
+            for (String key : spread) { // the skipped command on this proactor's shard and on others
+                s.command("CLIENT", "REPLY", "SKIP");
+                s.command("SET", key, "x");
+                s.command("GET", key);
+                assertEquals("x", s.read());
+            }
             s.command("CLIENT", "REPLY", "MAYBE");
             assertEquals(new Err("ERR syntax error"), s.read());
             s.command("CLIENT", "REPLY", "OFF");
