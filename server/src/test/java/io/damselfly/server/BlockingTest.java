@@ -228,4 +228,75 @@ class BlockingTest extends ServerTestBase {
         }
         return total;
     }
+
+    /**
+     * Producers push unique elements onto three lists on three shards while consumers wait on
+     * all three with BLPOP, BRPOP and BLMPOP: every element is received exactly once (a waiter
+     * registered on several shards is served by one of them only).
+     */
+    @Test
+    void everyPushedElementIsPoppedExactlyOnce() throws Exception {
+        int producers = 3;
+        int perProducer = 3000;
+        int consumers = 12;
+        java.util.concurrent.ConcurrentHashMap<String, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<java.util.concurrent.Future<?>> work = new ArrayList<>();
+        for (int k = 0; k < consumers; k++) {
+            int kind = k % 3;
+            work.add(POOL.submit(() -> {
+                try (Jedis q = server.jedis()) {
+                    Calls x = new Calls(q);
+                    while (producing.get() || received.get() < producers * perProducer) {
+                        Object r = switch (kind) {
+                            case 0 -> x.call("BLPOP", spread[0], spread[1], spread[2], "0.2");
+                            case 1 -> x.call("BRPOP", spread[2], spread[0], spread[1], "0.2");
+                            default -> x.call("BLMPOP", "0.2", "3", spread[1], spread[2], spread[0], "LEFT", "COUNT", "3");
+                        };
+                        if (r == null) {
+                            continue;
+                        }
+                        List<?> pair = (List<?>) r;
+                        List<?> elements = pair.get(1) instanceof List<?> l ? l : List.of(pair.get(1));
+                        for (Object e : elements) {
+                            Integer before = seen.put((String) e, 1);
+                            assertNull(before, "popped twice: " + e);
+                            received.incrementAndGet();
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        List<java.util.concurrent.Future<?>> pushers = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int producer = p;
+            pushers.add(POOL.submit(() -> {
+                try (Jedis q = server.jedis()) {
+                    java.util.SplittableRandom rnd = new java.util.SplittableRandom(producer);
+                    for (int i = 0; i < perProducer; i++) {
+                        String key = spread[rnd.nextInt(spread.length)];
+                        if (rnd.nextBoolean()) {
+                            q.lpush(key, producer + ":" + i);
+                        } else {
+                            q.rpush(key, producer + ":" + i);
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (java.util.concurrent.Future<?> f : pushers) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        producing.set(false);
+        for (java.util.concurrent.Future<?> f : work) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        assertEquals(producers * perProducer, seen.size());
+        for (String key : spread) {
+            assertEquals(0, c.num("EXISTS", key), "nothing left behind in " + key);
+        }
+    }
 }
