@@ -185,11 +185,7 @@ public final class ListCommands {
         c.db.beforeChange(r.buf(), r.off(keyArg), r.len(keyArg), a);
         QuickList q = list(c, a);
         byte[] v = left ? q.popFront() : q.popBack();
-        c.notify(Events.LIST, left ? Events.LPOP : Events.RPOP, keyArg);
-        if (q.size() == 0) {
-            c.db.delete(r.buf(), r.off(keyArg), r.len(keyArg));
-            c.notify(Events.GENERIC, Events.DEL, keyArg);
-        }
+        afterPop(c, keyArg, q, left);
         return v;
     }
 
@@ -235,7 +231,14 @@ public final class ListCommands {
             return;
         }
         if (count < 0) {
-            c.reply.bulk(popOne(c, 1, a, left));
+            c.db.beforeChange(r.buf(), r.off(1), r.len(1), a);
+            QuickList q = list(c, a);
+            if (left) {
+                q.popFrontTo(c.reply);
+            } else {
+                q.popBackTo(c.reply);
+            }
+            afterPop(c, 1, q, left);
             c.journalVerbatim();
             return;
         }
@@ -247,6 +250,16 @@ public final class ListCommands {
         c.journalVerbatim();
     }
 
+    /** After a pop: the keyspace events, and the key deleted when the list emptied. */
+    private static void afterPop(CommandContext c, int keyArg, QuickList q, boolean left) {
+        Request r = c.req;
+        c.notify(Events.LIST, left ? Events.LPOP : Events.RPOP, keyArg);
+        if (q.size() == 0) {
+            c.db.delete(r.buf(), r.off(keyArg), r.len(keyArg));
+            c.notify(Events.GENERIC, Events.DEL, keyArg);
+        }
+    }
+
     /** Pops up to {@code count} elements and replies with them as an array; returns how many. */
     static long popMany(CommandContext c, int keyArg, long a, boolean left, long count) {
         Request r = c.req;
@@ -255,13 +268,13 @@ public final class ListCommands {
         long n = Math.min(count, q.size());
         c.reply.array(n);
         for (long i = 0; i < n; i++) {
-            c.reply.bulk(left ? q.popFront() : q.popBack());
+            if (left) {
+                q.popFrontTo(c.reply);
+            } else {
+                q.popBackTo(c.reply);
+            }
         }
-        c.notify(Events.LIST, left ? Events.LPOP : Events.RPOP, keyArg);
-        if (q.size() == 0) {
-            c.db.delete(r.buf(), r.off(keyArg), r.len(keyArg));
-            c.notify(Events.GENERIC, Events.DEL, keyArg);
-        }
+        afterPop(c, keyArg, q, left);
         return n;
     }
 

@@ -1,5 +1,7 @@
 package io.damselfly.engine.types;
 
+import io.damselfly.engine.resp.Reply;
+
 import io.damselfly.engine.shard.LargeValue;
 
 import java.util.ArrayList;
@@ -198,6 +200,12 @@ public final class QuickList implements LargeValue {
         int p = readVarint(n.buf, n.start, lenOut);
         byte[] v = Arrays.copyOfRange(n.buf, p, p + lenOut[0]);
         n.start = p + lenOut[0] + Pack.varintSize(lenOut[0]);
+        dropFrontIfEmpty(n);
+        return v;
+    }
+
+    /** Counts the element just taken from the head node, dropping the node when it empties. */
+    private void dropFrontIfEmpty(Node n) {
         n.count--;
         size--;
         if (n.count == 0) {
@@ -205,7 +213,45 @@ public final class QuickList implements LargeValue {
             head = (head + 1) & (nodes.length - 1);
             nodeCount--;
         }
-        return v;
+    }
+
+    /** Counts the element just taken from the tail node, dropping the node when it empties. */
+    private void dropBackIfEmpty(Node n) {
+        n.count--;
+        size--;
+        if (n.count == 0) {
+            nodes[(head + nodeCount - 1) & (nodes.length - 1)] = null;
+            nodeCount--;
+        }
+    }
+
+    /** Pops the first element straight into a bulk reply (no copy); false when the list is empty. */
+    public boolean popFrontTo(Reply reply) {
+        if (size == 0) {
+            return false;
+        }
+        Node n = node(0);
+        int[] lenOut = new int[1];
+        int p = readVarint(n.buf, n.start, lenOut);
+        reply.bulk(n.buf, p, lenOut[0]);
+        n.start = p + lenOut[0] + Pack.varintSize(lenOut[0]);
+        dropFrontIfEmpty(n);
+        return true;
+    }
+
+    /** Pops the last element straight into a bulk reply (no copy); false when the list is empty. */
+    public boolean popBackTo(Reply reply) {
+        if (size == 0) {
+            return false;
+        }
+        Node n = node(nodeCount - 1);
+        int[] lenOut = new int[1];
+        int dataEnd = readBackLen(n.buf, n.end, lenOut);
+        int len = lenOut[0];
+        reply.bulk(n.buf, dataEnd - len, len);
+        n.end = dataEnd - len - Pack.varintSize(len);
+        dropBackIfEmpty(n);
+        return true;
     }
 
     public byte[] popBack() {
@@ -218,12 +264,7 @@ public final class QuickList implements LargeValue {
         int len = lenOut[0];
         byte[] v = Arrays.copyOfRange(n.buf, dataEnd - len, dataEnd);
         n.end = dataEnd - len - Pack.varintSize(len);
-        n.count--;
-        size--;
-        if (n.count == 0) {
-            nodes[(head + nodeCount - 1) & (nodes.length - 1)] = null;
-            nodeCount--;
-        }
+        dropBackIfEmpty(n);
         return v;
     }
 
