@@ -253,7 +253,7 @@ final class Proactor implements Runnable {
     void adopt(Connection c) {
         try {
             c.owner = this;
-            c.key = c.channel.register(selector, SelectionKey.OP_READ, c);
+            c.key = register(c);
             connections.add(c);
             if (c.inputPending() > 0) {
                 worker.process(c);
@@ -263,6 +263,27 @@ final class Proactor implements Runnable {
             }
         } catch (ClosedChannelException e) {
             server.forget(c);
+        }
+    }
+
+    /**
+     * Registers a connection with this proactor's selector. A connection that lived here before
+     * and was handed away may still have its cancelled key in the selector (a cancelled key
+     * leaves at the selector's next select): one non-blocking select flushes it first. That
+     * select's ready keys are dropped unhandled; readiness is level-triggered, so the next
+     * select reports them again.
+     */
+    private SelectionKey register(Connection c) throws ClosedChannelException {
+        try {
+            return c.channel.register(selector, SelectionKey.OP_READ, c);
+        } catch (java.nio.channels.CancelledKeyException e) {
+            try {
+                selector.selectNow();
+                selector.selectedKeys().clear();
+            } catch (IOException io) {
+                throw new IllegalStateException("selector failed", io);
+            }
+            return c.channel.register(selector, SelectionKey.OP_READ, c);
         }
     }
 
