@@ -596,43 +596,31 @@ public final class LoadGenerator {
                     return n;
                 }
                 case 2 -> { // bulk length digits
-                    while (i < n) {
-                        byte b = in.get(i++);
-                        if (b == '-') {
-                            bulkRemaining = -1;
-                        } else if (b >= '0' && b <= '9') {
-                            bulkRemaining = bulkRemaining < 0 ? -1 : bulkRemaining * 10 + (b - '0');
-                        } else if (b == '\n') {
-                            if (bulkRemaining < 0) {
-                                state = 0;
-                                replied();
-                            } else {
-                                bulkRemaining += 2;
-                                state = 3;
-                            }
-                            return i;
-                        }
+                    int at = lengthDigits(i, n);
+                    if (at < 0) {
+                        return n;
                     }
-                    return n;
+                    if (bulkRemaining < 0) {
+                        state = 0;
+                        replied();
+                    } else {
+                        bulkRemaining += 2;
+                        state = 3;
+                    }
+                    return at;
                 }
                 case 4 -> { // array length digits: the elements follow as replies of their own
-                    while (i < n) {
-                        byte b = in.get(i++);
-                        if (b == '-') {
-                            bulkRemaining = -1;
-                        } else if (b >= '0' && b <= '9') {
-                            bulkRemaining = bulkRemaining < 0 ? -1 : bulkRemaining * 10 + (b - '0');
-                        } else if (b == '\n') {
-                            state = 0;
-                            if (bulkRemaining <= 0) {
-                                replied();
-                            } else {
-                                arrayLeft = bulkRemaining;
-                            }
-                            return i;
-                        }
+                    int at = lengthDigits(i, n);
+                    if (at < 0) {
+                        return n;
                     }
-                    return n;
+                    state = 0;
+                    if (bulkRemaining <= 0) {
+                        replied();
+                    } else {
+                        arrayLeft = bulkRemaining;
+                    }
+                    return at;
                 }
                 default -> { // bulk payload and its CRLF
                     long take = Math.min(bulkRemaining, n - i);
@@ -644,6 +632,24 @@ public final class LoadGenerator {
                     return i + (int) take;
                 }
             }
+        }
+
+        /**
+         * Reads a length's digits into {@link #bulkRemaining} (-1 for a negative length); returns
+         * the index after its '\n', or -1 when the buffer ends first (the digits so far are kept).
+         */
+        private int lengthDigits(int i, int n) {
+            while (i < n) {
+                byte b = in.get(i++);
+                if (b == '-') {
+                    bulkRemaining = -1;
+                } else if (b >= '0' && b <= '9') {
+                    bulkRemaining = bulkRemaining < 0 ? -1 : bulkRemaining * 10 + (b - '0');
+                } else if (b == '\n') {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         /** One reply arrived: its latency runs from when its pipeline was (due to be) sent. */
