@@ -141,6 +141,11 @@ public final class ListCommands {
         QuickList q;
         if (a == 0) {
             q = new QuickList(fill(c));
+            int bytes = 0;
+            for (int i = from; i < to; i++) {
+                bytes += QuickList.elementSize(r.len(i));
+            }
+            q.firstPush(bytes, to - from, left);
         } else {
             c.db.beforeChange(b, r.off(keyArg), r.len(keyArg), a);
             q = list(c, a);

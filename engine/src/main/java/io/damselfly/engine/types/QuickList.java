@@ -29,8 +29,12 @@ public final class QuickList implements LargeValue {
         int count;
 
         Node(int capacity) {
+            this(capacity, capacity / 2);
+        }
+
+        Node(int capacity, int start) {
             buf = new byte[capacity];
-            start = capacity / 2;
+            this.start = start;
             end = start;
         }
 
@@ -116,8 +120,22 @@ public final class QuickList implements LargeValue {
         return n.bytes() + elementSize(len) <= nodeBytes(fill) || n.count == 0;
     }
 
-    static int elementSize(int len) {
+    public static int elementSize(int len) {
         return 2 * Pack.varintSize(len) + len;
+    }
+
+    /**
+     * Sizes the first node of an empty list for the {@code bytes} of elements one command is
+     * about to push at one end ({@link #elementSize} each), with the free room on that side, so
+     * that a list created by one LPUSH or RPUSH of a few elements takes no more than it needs.
+     */
+    public void firstPush(int bytes, int elements, boolean front) {
+        if (nodeCount != 0 || (fill >= 0 ? elements > Math.max(1, fill) : bytes > nodeBytes(fill))) {
+            return;
+        }
+        int cap = bytes + 8;
+        nodes[head] = new Node(cap, front ? cap - 4 : 4);
+        nodeCount = 1;
     }
 
     private Node newNode(int len) {
