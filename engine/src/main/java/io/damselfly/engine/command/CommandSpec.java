@@ -96,10 +96,13 @@ public final class CommandSpec {
     final Map<String, CommandSpec> subcommands = new LinkedHashMap<>();
     CommandSpec parent;
     int id;
+    /** (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE: their confirmations are pushes, sent even under CLIENT REPLY OFF. */
+    private final boolean subscription;
 
     private CommandSpec(Builder b) {
         this.name = b.name;
         this.fullName = b.parent == null ? b.name : b.parent + "|" + b.name;
+        this.subscription = b.parent == null && b.name.endsWith("subscribe");
         this.arity = b.arity;
         this.flags = b.flags;
         this.firstKey = b.firstKey;
@@ -142,6 +145,10 @@ public final class CommandSpec {
 
     public long flags() {
         return flags;
+    }
+
+    public boolean subscription() {
+        return subscription;
     }
 
     public boolean has(long flag) {

@@ -310,7 +310,7 @@ public final class Worker {
     private void dispatch(Client c) {
         Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
         CommandSpec spec = resolve(c, r);
-        pubsubCommand = spec != null && spec.name().endsWith("subscribe");
+        pubsubCommand = spec != null && spec.subscription();
         if (spec != null && c.subs != null && c.protocol == 2 && c.subs.any() && !allowedWhileSubscribed(spec)) {
             reply.target(c.out, c.protocol).error("ERR Can't execute '" + spec.fullName()
                     + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
@@ -412,9 +412,8 @@ public final class Worker {
     }
 
     private static boolean allowedWhileSubscribed(CommandSpec spec) {
-        return switch (spec.name()) {
-            case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe",
-                    "quit", "reset" -> true;
+        return spec.subscription() || switch (spec.name()) {
+            case "ping", "quit", "reset" -> true;
             default -> false;
         };
     }
