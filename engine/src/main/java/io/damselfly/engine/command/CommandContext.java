@@ -137,6 +137,17 @@ public final class CommandContext {
         }
     }
 
+    /**
+     * Publishes a removal event for the collection at argument {@code arg}, followed by "del"
+     * when the removal emptied (and so deleted) it, as Redis does.
+     */
+    public void notifyRemoval(int type, byte[] event, int arg) {
+        notify(type, event, arg);
+        if (notifying(Events.GENERIC) && db.lookup(req.buf(), req.off(arg), req.len(arg)) == 0) {
+            notify(Events.GENERIC, Events.DEL, arg);
+        }
+    }
+
     /** Publishes keyspace event {@code event} for {@code key} of the current database. */
     public void notify(int type, byte[] event, byte[] key, int off, int len) {
         if (notifying(type)) {

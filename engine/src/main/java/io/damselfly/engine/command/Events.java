@@ -4,7 +4,7 @@ import io.damselfly.engine.config.KeyspaceEvents;
 import io.damselfly.engine.resp.Reply;
 
 /** Keyspace event names as Redis publishes them, and their classes. */
-final class Events {
+public final class Events {
     static final int GENERIC = KeyspaceEvents.GENERIC;
     static final int STRING = KeyspaceEvents.STRING;
     static final int LIST = KeyspaceEvents.LIST;
@@ -13,6 +13,8 @@ final class Events {
     static final int ZSET = KeyspaceEvents.ZSET;
 
     static final byte[] DEL = Reply.ascii("del");
+    public static final byte[] EXPIRED = Reply.ascii("expired");
+    public static final byte[] NEW = Reply.ascii("new");
     static final byte[] EXPIRE = Reply.ascii("expire");
     static final byte[] PERSIST = Reply.ascii("persist");
     static final byte[] RENAME_FROM = Reply.ascii("rename_from");

@@ -326,7 +326,7 @@ public final class SetCommands {
         c.reply.integer(removed);
         if (removed > 0) {
             c.journalVerbatim();
-            notifyRemoved(c, 1, Events.SREM);
+            c.notifyRemoval(Events.SET, Events.SREM, 1);
         }
     }
 
@@ -454,17 +454,6 @@ public final class SetCommands {
         return picked;
     }
 
-    /** Publishes a removal event for the set at {@code arg}, and "del" when that emptied it. */
-    private static void notifyRemoved(CommandContext c, int arg, byte[] event) {
-        c.notify(Events.SET, event, arg);
-        if (c.notifying(Events.GENERIC)) {
-            Request r = c.req;
-            if (c.db.lookup(r.buf(), r.off(arg), r.len(arg)) == 0) {
-                c.notify(Events.GENERIC, Events.DEL, arg);
-            }
-        }
-    }
-
     static void spop(CommandContext c) {
         Request r = c.req;
         byte[] b = r.buf();
@@ -491,7 +480,7 @@ public final class SetCommands {
             byte[] m = randomMember(c, a);
             removeOne(c, a, m);
             c.reply.bulk(m);
-            notifyRemoved(c, 1, Events.SPOP);
+            c.notifyRemoval(Events.SET, Events.SPOP, 1);
             Journal j = c.journalIfEnabled();
             if (j != null) {
                 j.begin(c.db.id(), 3).arg(SREM).arg(b, r.off(1), r.len(1)).arg(m).end();
@@ -510,7 +499,7 @@ public final class SetCommands {
                 c.reply.bulk(m);
             }
             c.db.delete(b, r.off(1), r.len(1));
-            notifyRemoved(c, 1, Events.SPOP);
+            c.notifyRemoval(Events.SET, Events.SPOP, 1);
             Journal j = c.journalIfEnabled();
             if (j != null) {
                 j.begin(c.db.id(), 2).arg(DEL).arg(b, r.off(1), r.len(1)).end();
@@ -522,7 +511,7 @@ public final class SetCommands {
             a = c.db.lookupWrite(b, r.off(1), r.len(1));
             removeOne(c, a, m);
         }
-        notifyRemoved(c, 1, Events.SPOP);
+        c.notifyRemoval(Events.SET, Events.SPOP, 1);
         Journal j = c.journalIfEnabled();
         if (j != null) {
             for (int from = 0; from < popped.size(); from += SPOP_BATCH) {
@@ -604,7 +593,7 @@ public final class SetCommands {
             return;
         }
         remove(c, 1, src, 3, 4);
-        notifyRemoved(c, 1, Events.SREM);
+        c.notifyRemoval(Events.SET, Events.SREM, 1);
         dst = c.db.lookupWrite(b, r.off(2), r.len(2));
         if (add(c, 2, dst, 3, 4) > 0) {
             c.notify(Events.SET, Events.SADD, 2);
@@ -644,7 +633,7 @@ public final class SetCommands {
             Journal j = c.journalIfEnabled();
             if (arg == 1) {
                 remove(c, 1, a, 3, 4);
-                notifyRemoved(c, 1, Events.SREM);
+                c.notifyRemoval(Events.SET, Events.SREM, 1);
                 if (j != null) {
                     j.begin(c.db.id(), 3).arg(SREM).arg(b, r.off(1), r.len(1)).arg(b, r.off(3), r.len(3)).end();
                 }

@@ -980,18 +980,7 @@ public final class ZSetCommands {
         c.reply.integer(removed);
         if (removed > 0) {
             c.journalVerbatim();
-            notifyRemoved(c, 1, Events.ZREM);
-        }
-    }
-
-    /** Publishes a removal event for the sorted set at {@code arg}, and "del" when that emptied it. */
-    static void notifyRemoved(CommandContext c, int arg, byte[] event) {
-        c.notify(Events.ZSET, event, arg);
-        if (c.notifying(Events.GENERIC)) {
-            Request r = c.req;
-            if (c.db.lookup(r.buf(), r.off(arg), r.len(arg)) == 0) {
-                c.notify(Events.GENERIC, Events.DEL, arg);
-            }
+            c.notifyRemoval(Events.ZSET, Events.ZREM, 1);
         }
     }
 
@@ -1417,8 +1406,8 @@ public final class ZSetCommands {
         }
         c.reply.integer(doomed.size());
         c.journalVerbatim();
-        notifyRemoved(c, 1, type == RANK ? Events.ZREMRANGEBYRANK
-                : type == SCORE ? Events.ZREMRANGEBYSCORE : Events.ZREMRANGEBYLEX);
+        c.notifyRemoval(Events.ZSET, type == RANK ? Events.ZREMRANGEBYRANK
+                : type == SCORE ? Events.ZREMRANGEBYSCORE : Events.ZREMRANGEBYLEX, 1);
     }
 
     // ------------------------------------------------------------------ pops
@@ -1449,7 +1438,7 @@ public final class ZSetCommands {
             storeSmall(c, b, r.off(keyArg), r.len(keyArg), s, Keyspace.KEEP_TTL);
         }
         if (!out.isEmpty()) {
-            notifyRemoved(c, keyArg, min ? Events.ZPOPMIN : Events.ZPOPMAX);
+            c.notifyRemoval(Events.ZSET, min ? Events.ZPOPMIN : Events.ZPOPMAX, keyArg);
         }
         return out;
     }

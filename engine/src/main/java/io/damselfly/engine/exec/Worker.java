@@ -2,6 +2,7 @@ package io.damselfly.engine.exec;
 
 import io.damselfly.engine.command.BlockingPop;
 import io.damselfly.engine.command.CommandContext;
+import io.damselfly.engine.command.Events;
 import io.damselfly.engine.config.KeyspaceEvents;
 import io.damselfly.engine.command.CommandSpec;
 import io.damselfly.engine.command.MultiShardOp;
@@ -1469,8 +1470,6 @@ public final class Worker {
     private static final byte[] KEYSPACE_PREFIX = Reply.ascii("__keyspace@");
     private static final byte[] KEYEVENT_PREFIX = Reply.ascii("__keyevent@");
     private static final byte[] EVENT_SEPARATOR = Reply.ascii("__:");
-    private static final byte[] EXPIRED_EVENT = Reply.ascii("expired");
-    private static final byte[] NEW_EVENT = Reply.ascii("new");
 
     private static byte[] eventChannel(byte[] prefix, byte[] db, byte[] tail) {
         byte[] out = new byte[prefix.length + db.length + EVENT_SEPARATOR.length + tail.length];
@@ -1911,7 +1910,7 @@ public final class Worker {
         public void created(Keyspace db, long address) {
             if (notifying(KeyspaceEvents.NEW)) {
                 byte[] key = db.copyKey(address);
-                notifyKeyspace(KeyspaceEvents.NEW, NEW_EVENT, db.id(), key, 0, key.length);
+                notifyKeyspace(KeyspaceEvents.NEW, Events.NEW, db.id(), key, 0, key.length);
             }
         }
 
@@ -1919,7 +1918,7 @@ public final class Worker {
         public void expired(Keyspace db, long address) {
             if (notifying(KeyspaceEvents.EXPIRED)) {
                 byte[] key = db.copyKey(address);
-                notifyKeyspace(KeyspaceEvents.EXPIRED, EXPIRED_EVENT, db.id(), key, 0, key.length);
+                notifyKeyspace(KeyspaceEvents.EXPIRED, Events.EXPIRED, db.id(), key, 0, key.length);
             }
         }
 
