@@ -1,8 +1,5 @@
 package io.damselfly.server;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -11,7 +8,6 @@ import redis.clients.jedis.params.LCSParams;
 import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.resps.LCSMatchResult;
 
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -22,26 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class StringCommandsTest {
-    static TestServer server;
-    Jedis j;
-
-    @BeforeAll
-    static void start() throws IOException {
-        server = new TestServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @BeforeEach
-    void connect() {
-        j = server.jedis();
-        j.flushAll();
-    }
-
+class StringCommandsTest extends ServerTestBase {
     private void error(String expected, Runnable r) {
         JedisDataException e = assertThrows(JedisDataException.class, r::run);
         assertEquals(expected, e.getMessage());
