@@ -66,6 +66,15 @@ public abstract class BlockingPop {
         return null;
     }
 
+    /** BLPOP's and BZPOPMIN's form: every argument but the first and last is a key, the last the timeout. */
+    String parseKeysThenTimeout(Request r) {
+        keys = new int[r.argc() - 2];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = 1 + i;
+        }
+        return parseTimeout(r, r.argc() - 1);
+    }
+
     /** Runs the command on the one shard that holds all its keys. */
     static void run(CommandContext c, BlockingPop pop) {
         Request r = c.req;

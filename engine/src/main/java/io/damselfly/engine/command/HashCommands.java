@@ -603,24 +603,13 @@ public final class HashCommands {
 
     static void hrandfield(CommandContext c) {
         Request r = c.req;
-        boolean withValues = false;
-        long count = 0;
-        boolean hasCount = r.argc() >= 3;
-        if (hasCount) {
-            if (!c.rangeLong(2, -Long.MAX_VALUE, Long.MAX_VALUE, null)) {
-                return;
-            }
-            count = c.number.value;
-            if (r.argc() > 4 || (r.argc() == 4 && !r.is(3, "withvalues"))) {
-                c.syntaxError();
-                return;
-            }
-            withValues = r.argc() == 4;
-            if (withValues && (count < -Long.MAX_VALUE / 2 || count > Long.MAX_VALUE / 2)) {
-                c.reply.error("ERR value is out of range");
-                return;
-            }
+        RandomPick.Args args = RandomPick.parse(c, "withvalues");
+        if (args == null) {
+            return;
         }
+        boolean hasCount = args.hasCount();
+        long count = args.count();
+        boolean withValues = args.with();
         long a = Values.read(c, 1, Entry.TYPE_HASH);
         if (a < 0) {
             return;

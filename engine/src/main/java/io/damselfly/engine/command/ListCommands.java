@@ -880,11 +880,7 @@ public final class ListCommands {
 
         @Override
         String parse(Request r) {
-            keys = new int[r.argc() - 2];
-            for (int i = 0; i < keys.length; i++) {
-                keys[i] = 1 + i;
-            }
-            return parseTimeout(r, r.argc() - 1);
+            return parseKeysThenTimeout(r);
         }
 
         @Override

@@ -17,6 +17,36 @@ final class RandomPick {
     private RandomPick() {
     }
 
+    /** HRANDFIELD's and ZRANDMEMBER's arguments: whether a count was given, the count, and the WITH... option. */
+    record Args(boolean hasCount, long count, boolean with) {
+    }
+
+    /**
+     * Parses {@code key [count [option]]} as Redis 7.0 does (the option, WITHVALUES or
+     * WITHSCORES, doubles the reply, so its count must stay within half the range); replies
+     * with the error and returns null when they are wrong.
+     */
+    static Args parse(CommandContext c, String option) {
+        Request r = c.req;
+        if (r.argc() < 3) {
+            return new Args(false, 0, false);
+        }
+        if (!c.rangeLong(2, -Long.MAX_VALUE, Long.MAX_VALUE, null)) {
+            return null;
+        }
+        long count = c.number.value;
+        if (r.argc() > 4 || (r.argc() == 4 && !r.is(3, option))) {
+            c.syntaxError();
+            return null;
+        }
+        boolean with = r.argc() == 4;
+        if (with && (count < -Long.MAX_VALUE / 2 || count > Long.MAX_VALUE / 2)) {
+            c.reply.error("ERR value is out of range");
+            return null;
+        }
+        return new Args(true, count, with);
+    }
+
     /** How many elements a pick of {@code count} from {@code size} emits. */
     static long replyLength(long count, long size) {
         return count < 0 ? -count : Math.min(count, size);

@@ -1488,11 +1488,7 @@ public final class ZSetCommands {
 
         @Override
         String parse(Request r) {
-            keys = new int[r.argc() - 2];
-            for (int i = 0; i < keys.length; i++) {
-                keys[i] = 1 + i;
-            }
-            return parseTimeout(r, r.argc() - 1);
+            return parseKeysThenTimeout(r);
         }
 
         @Override
@@ -1575,24 +1571,13 @@ public final class ZSetCommands {
 
     static void zrandmember(CommandContext c) {
         Request r = c.req;
-        long count = 0;
-        boolean withScores = false;
-        boolean hasCount = r.argc() >= 3;
-        if (hasCount) {
-            if (!c.rangeLong(2, -Long.MAX_VALUE, Long.MAX_VALUE, null)) {
-                return;
-            }
-            count = c.number.value;
-            if (r.argc() > 4 || (r.argc() == 4 && !r.is(3, "withscores"))) {
-                c.syntaxError();
-                return;
-            }
-            withScores = r.argc() == 4;
-            if (withScores && (count < -Long.MAX_VALUE / 2 || count > Long.MAX_VALUE / 2)) {
-                c.reply.error("ERR value is out of range");
-                return;
-            }
+        RandomPick.Args args = RandomPick.parse(c, "withscores");
+        if (args == null) {
+            return;
         }
+        boolean hasCount = args.hasCount();
+        long count = args.count();
+        boolean withScores = args.with();
         long a = Values.read(c, 1, Entry.TYPE_ZSET);
         if (a < 0) {
             return;
