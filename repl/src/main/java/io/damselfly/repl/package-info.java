@@ -1,1 +1,5 @@
-/** placeholder */ package io.damselfly.repl;
+/**
+ * Snapshots, the RDB codec and persistence; replication later. Depends on the engine only:
+ * it reaches shard data through tasks posted to the owning shard (DESIGN.md, "Threads").
+ */
+package io.damselfly.repl;

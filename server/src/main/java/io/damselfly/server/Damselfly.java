@@ -70,6 +70,11 @@ public final class Damselfly implements AutoCloseable {
         return server.exitCode();
     }
 
+    /** Stops the server as SIGTERM does: a final save when save points are set, then {@link #close()}. */
+    public void terminate() {
+        server.terminate();
+    }
+
     /** Stops the server: closes every connection and frees all memory. */
     @Override
     public void close() {

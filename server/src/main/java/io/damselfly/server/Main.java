@@ -51,7 +51,7 @@ public final class Main {
             if (server.exitCode() < 0) {
                 log.info("Received SIGTERM scheduling shutdown...");
             }
-            server.close();
+            server.terminate();
             Runtime.getRuntime().halt(Math.max(0, server.exitCode()));
         }, "damselfly-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -1,6 +1,7 @@
 package io.damselfly.server;
 
 import io.damselfly.engine.command.CommandTable;
+import io.damselfly.repl.RdbPersistence;
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.config.ClientOutputLimits;
 import io.damselfly.engine.config.Settings;
@@ -105,7 +106,18 @@ final class Server implements Router, Host {
         for (Proactor p : proactors) {
             p.thread.start();
         }
+        this.persistence = new RdbPersistence(engine);
+        engine.persistence(persistence);
+        try {
+            persistence.loadAtStartup();
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        persistence.start();
     }
+
+    private final RdbPersistence persistence;
 
     /** A proactor's thread; knows its proactor so that sends from it can defer their wakeups. */
     static final class ShardThread extends Thread {
@@ -298,13 +310,33 @@ final class Server implements Router, Host {
     @Override
     public String shutdown(boolean save, boolean noSave, boolean now, boolean force) {
         LOG.info("User requested shutdown...");
-        exitCode = 0;
         Thread t = new Thread(() -> {
+            if (!noSave && (save || persistence.hasSavePoints())) {
+                LOG.info("Saving the final RDB snapshot before exiting.");
+                String reply = persistence.saveNow();
+                if (!reply.startsWith("+") && !force) {
+                    LOG.warn("Error trying to save the DB, can't exit.");
+                    return;
+                }
+            }
+            exitCode = 0;
             close();
             onShutdown.stopped(0);
         }, "damselfly-shutdown");
         t.start();
         return null;
+    }
+
+    /** SIGTERM: saves first when save points are set (as Redis does), then stops. */
+    void terminate() {
+        if (exitCode < 0 && !closing && persistence.hasSavePoints()) {
+            LOG.info("Saving the final RDB snapshot before exiting.");
+            String reply = persistence.saveNow();
+            if (!reply.startsWith("+")) {
+                LOG.warn("Error trying to save the DB: {}", reply);
+            }
+        }
+        close();
     }
 
     void fatal(Throwable t) {
@@ -326,6 +358,9 @@ final class Server implements Router, Host {
                 return;
             }
             closing = true;
+        }
+        if (persistence != null) {
+            persistence.close();
         }
         try {
             acceptor.close();

@@ -14,8 +14,13 @@ import java.util.function.BooleanSupplier;
 final class TestServer implements AutoCloseable {
     final Damselfly server;
 
+    /** A fresh directory for the server's files (dump), unless the test names its own with --dir. */
+    final java.nio.file.Path dir;
+
     TestServer(String... extra) throws IOException {
-        String[] base = {"--port", "0", "--bind", "127.0.0.1", "--threads", "3", "--save", "", "--idle-spin-us", "20"};
+        dir = java.nio.file.Files.createTempDirectory("damselfly-test");
+        String[] base = {"--port", "0", "--bind", "127.0.0.1", "--threads", "3", "--save", "", "--idle-spin-us", "20",
+            "--dir", dir.toString()};
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);

@@ -36,6 +36,8 @@ public final class CommandContext {
     public Keyspace db;
     public Client client;
     public CommandSpec spec;
+    /** Set for writes applied by the server itself (loading, RESTORE): no keyspace events. */
+    public boolean quiet;
 
     public CommandContext(Engine engine, Worker worker, Reply reply) {
         this.engine = engine;
@@ -120,7 +122,7 @@ public final class CommandContext {
 
     /** Whether keyspace events of this class are published (notify-keyspace-events). */
     public boolean notifying(int type) {
-        return (engine.settings().notifyKeyspaceEvents.number() & type) != 0;
+        return !quiet && (engine.settings().notifyKeyspaceEvents.number() & type) != 0;
     }
 
     /** Publishes keyspace event {@code event} of class {@code type} for the key in argument {@code arg}. */

@@ -99,10 +99,18 @@ public final class CommandSpec {
     /** (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE: their confirmations are pushes, sent even under CLIENT REPLY OFF. */
     private final boolean subscription;
 
+    private final boolean openSubcommands;
+
+    /** Whether a subcommand not in {@link #subcommands} goes to this command's own handler (DEBUG). */
+    public boolean openSubcommands() {
+        return openSubcommands;
+    }
+
     private CommandSpec(Builder b) {
         this.name = b.name;
         this.fullName = b.parent == null ? b.name : b.parent + "|" + b.name;
         this.subscription = b.parent == null && b.name.endsWith("subscribe");
+        this.openSubcommands = b.openSubcommands;
         this.arity = b.arity;
         this.flags = b.flags;
         this.firstKey = b.firstKey;
@@ -265,6 +273,13 @@ public final class CommandSpec {
         private Route route = Route.HOME;
         private Handler handler;
         private MultiShardOp multi;
+        private boolean openSubcommands;
+
+        /** Subcommands not listed run the command's own handler (DEBUG's many, of which one is multi-shard). */
+        public Builder openSubcommands() {
+            this.openSubcommands = true;
+            return this;
+        }
         private KeyFinder keyFinder;
         private ShardSelector selector;
         private final java.util.List<CommandSpec> subs = new java.util.ArrayList<>();

@@ -32,6 +32,7 @@ public final class CommandTable {
         TxCommands.register(t);
         PubSubCommands.register(t);
         SortCommands.register(t);
+        PersistenceCommands.register(t);
         return t;
     }
 

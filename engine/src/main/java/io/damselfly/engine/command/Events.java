@@ -13,6 +13,7 @@ public final class Events {
     static final int ZSET = KeyspaceEvents.ZSET;
 
     static final byte[] DEL = Reply.ascii("del");
+    static final byte[] RESTORE = Reply.ascii("restore");
     public static final byte[] EXPIRED = Reply.ascii("expired");
     public static final byte[] NEW = Reply.ascii("new");
     static final byte[] EXPIRE = Reply.ascii("expire");

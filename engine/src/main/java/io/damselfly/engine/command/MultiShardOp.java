@@ -60,6 +60,15 @@ public interface MultiShardOp {
         return DONE;
     }
 
+    /**
+     * Called on the coordinator after the last hop, before the reply: true when the reply must
+     * wait for work that goes on elsewhere (SAVE waits for its snapshot to be written). The
+     * operation then calls {@link Tx#resume()} once, from any thread, and {@link #reply} follows.
+     */
+    default boolean defer(Tx tx) {
+        return false;
+    }
+
     /** Writes the client's reply once the operation is over. Runs on the coordinator. */
     void reply(Tx tx, Reply reply);
 }

@@ -38,6 +38,14 @@ final class Rebuild {
     private Rebuild() {
     }
 
+    /** Journals {@code DEL key} (a key that a write removed without running DEL). */
+    static void journalDel(CommandContext c, Keyspace db, byte[] key) {
+        Journal j = c.journalIfEnabled();
+        if (j != null) {
+            j.begin(db.id(), 2).arg(DEL).arg(key, 0, key.length).end();
+        }
+    }
+
     /** Journals the key's current content in {@code db} (just {@code DEL} when it is missing). */
     static void journal(CommandContext c, Keyspace db, byte[] key, int koff, int klen) {
         Journal j = c.journalIfEnabled();

@@ -39,7 +39,8 @@ public final class ServerCommands {
         t.add(command("lastsave", 1).flags(LOADING | STALE | FAST).group("server").since("1.0.0")
                 .acl("@admin", "@fast", "@dangerous").tips("nondeterministic_output")
                 .summary("Returns the unix time of the last successful save.")
-                .home(c -> c.reply.integer(c.engine.lastSaveMs() / 1000)).build());
+                .home(c -> c.reply.integer((c.engine.persistence() != null ? c.engine.persistence().lastSaveMs()
+                        : c.engine.lastSaveMs()) / 1000)).build());
         t.add(command("shutdown", -1).flags(ADMIN | NOSCRIPT | LOADING | STALE | CommandSpec.NO_MULTI
                         | CommandSpec.SENTINEL | CommandSpec.ALLOW_BUSY).group("server").since("1.0.0")
                 .acl("@admin", "@slow", "@dangerous").complexity("O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")
@@ -93,7 +94,8 @@ public final class ServerCommands {
         CommandSpec.Builder debug = command("debug", -2).flags(ADMIN | NOSCRIPT | LOADING | STALE | CommandSpec.PROTECTED)
                 .group("server").since("1.0.0").acl("@admin", "@slow", "@dangerous")
                 .summary("Inspects and perturbs the server, for tests and troubleshooting.")
-                .complexity("Depends on subcommand.").home(ServerCommands::debug);
+                .complexity("Depends on subcommand.").home(ServerCommands::debug).openSubcommands()
+                .sub(PersistenceCommands.debugReload());
         t.add(debug.build());
         CommandSpec.Builder function = command("function", -2).group("scripting").since("7.0.0").acl("@slow")
                 .summary("Manages server-side functions (Damselfly keeps none).").complexity("Depends on subcommand.")
@@ -580,6 +582,8 @@ public final class ServerCommands {
             case "help" -> help(c, "DEBUG <subcommand> [<arg> ...]. Subcommands:",
                     "SLEEP <seconds>",
                     "    Stop serving this connection's shard for a while.",
+                    "RELOAD [NOSAVE]",
+                    "    Save the dataset, empty the server and load the dump file again.",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Turn the background deletion of expired keys off or on.",
                     "HELP",

@@ -119,6 +119,9 @@ public final class Settings {
         bool("stop-writes-on-bgsave-error", true, 0);
         bool("rdbcompression", true, 0);
         bool("rdbchecksum", true, 0);
+        num("rdb-key-save-delay", 0, Integer.MIN_VALUE, Integer.MAX_VALUE, false, 0);
+        bool("rdb-del-sync-files", false, 0);
+        num("loading-process-events-interval-bytes", 2 * 1024 * 1024, 1024, Integer.MAX_VALUE, false, 0);
         bool("cluster-enabled", false, Setting.IMMUTABLE);
         text("unixsocket", "", null, Setting.IMMUTABLE);
         num("unixsocketperm", 0, 0, 0777, false, Setting.IMMUTABLE);

@@ -132,6 +132,47 @@ public final class Engine {
         this.host = host;
     }
 
+    private volatile Persistence persistence;
+    private InternalClient internal;
+
+    /** Installs what saves and loads the dataset (the repl module's RDB persistence). */
+    public void persistence(Persistence p) {
+        this.persistence = p;
+    }
+
+    /** The persistence in use, or null when the engine runs without one (tests of the engine alone). */
+    public Persistence persistence() {
+        return persistence;
+    }
+
+    /** Runs {@code task} on worker {@code shard}'s thread, from any thread (a walker, a loader). */
+    public void post(int shard, java.util.function.Consumer<Worker> task) {
+        router.send(shard, new Worker.Task(task));
+    }
+
+    /**
+     * Runs a command as the server itself (BGSAVE for a save point, SAVE before a shutdown),
+     * through an internal client homed on worker 0. The future gets the reply's first line
+     * ("+OK", "-ERR ..."). Callable from any thread but the workers', which must not wait on it.
+     */
+    public java.util.concurrent.CompletableFuture<String> execute(String... args) {
+        java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
+        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String a : args) {
+            byte[] b = a.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            sb.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
+        }
+        byte[] command = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        post(0, w -> {
+            if (internal == null) {
+                internal = new InternalClient(nextClientId(), 0, System.currentTimeMillis());
+            }
+            internal.submit(command, reply);
+            w.process(internal);
+        });
+        return reply;
+    }
+
     public Host host() {
         return host;
     }
@@ -172,6 +213,10 @@ public final class Engine {
 
     /** INFO persistence fields. */
     public String persistenceInfo(long dirty) {
+        Persistence p = persistence;
+        if (p != null) {
+            return p.info(dirty);
+        }
         return "loading:0\r\n"
                 + "async_loading:0\r\n"
                 + "current_cow_peak:0\r\n"

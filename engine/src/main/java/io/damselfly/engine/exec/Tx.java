@@ -46,6 +46,8 @@ public final class Tx {
     /** Set by the coordinator when the operation found nothing and the client is to wait. */
     Waiter waiter;
     boolean canBlock = true;
+    /** The operation's reply waits for work that goes on after its last hop (see {@link MultiShardOp#defer}). */
+    boolean deferred;
 
     Tx(Client client, Engine engine) {
         this.client = client;
@@ -56,6 +58,27 @@ public final class Tx {
 
     public Engine engine() {
         return engine;
+    }
+
+    /**
+     * Finishes an operation whose reply was deferred: the coordinator writes the reply and the
+     * client goes on. Callable from any thread, once per deferral.
+     */
+    public void resume() {
+        engine.router().send(client.home(), new Resume(this));
+    }
+
+    static final class Resume extends Message {
+        private final Tx tx;
+
+        Resume(Tx tx) {
+            this.tx = tx;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            worker.finishDeferred(tx);
+        }
     }
 
     public long id() {
@@ -157,6 +180,7 @@ public final class Tx {
         extra = null;
         waiter = null;
         canBlock = true;
+        deferred = false;
         spec = null;
         op = null;
         retries = 0;

@@ -140,6 +140,61 @@ public final class Worker {
         shard.clock(nowMs);
     }
 
+    // ------------------------------------------------------------------ local application (loading, RESTORE)
+
+    private CommandContext applyCtx;
+    private final ByteOutput applyOut = new ByteOutput(256);
+
+    /**
+     * Runs a write on this shard as if a client had sent it, without journaling it, without
+     * keyspace events and without a client: the loader and RESTORE build values through the
+     * commands that own their encodings. Returns the error text the command replied, or null.
+     * Only on this worker's thread, and not while another such call runs.
+     */
+    public String applyLocal(int db, Request r) {
+        CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
+        if (spec == null) {
+            return "ERR unknown command";
+        }
+        if (applyCtx == null) {
+            applyCtx = new CommandContext(engine, this, new Reply(null));
+        }
+        CommandContext x = applyCtx;
+        x.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
+        x.shard = shard;
+        x.db = shard.db(db);
+        x.client = null;
+        x.spec = spec;
+        x.quiet = true;
+        applyOut.clear();
+        x.reply.target(applyOut, 2);
+        io.damselfly.engine.journal.JournalSink sink = shard.journal().sink();
+        shard.journal().attach(null);
+        try {
+            spec.handler().execute(x);
+        } finally {
+            shard.journal().attach(sink);
+        }
+        if (applyOut.size() > 0 && applyOut.array()[0] == '-') {
+            return new String(applyOut.array(), 1, applyOut.size() - 3, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+        return null;
+    }
+
+    /** Runs a task on this worker's thread (see {@link Engine#post}). */
+    static final class Task extends Message {
+        private final java.util.function.Consumer<Worker> body;
+
+        Task(java.util.function.Consumer<Worker> body) {
+            this.body = body;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            body.accept(worker);
+        }
+    }
+
     /** Messages this worker sent to itself, run in order; returns how many ran. */
     public int runLocal() {
         int n = 0;
@@ -177,6 +232,10 @@ public final class Worker {
     }
 
     void markFlush(Client c) {
+        if (c instanceof InternalClient ic) {
+            ic.replied();
+            return;
+        }
         if (!c.queuedForFlush) {
             c.queuedForFlush = true;
             flushQueue.add(c);
@@ -499,6 +558,9 @@ public final class Worker {
         }
         if (!spec.subcommands().isEmpty() && r.argc() >= 2) {
             CommandSpec sub = spec.subcommands().get(r.lower(1));
+            if (sub == null && spec.openSubcommands()) {
+                sub = spec;
+            }
             if (sub == null) {
                 String a = r.str(1);
                 routeError = "ERR unknown subcommand '" + (a.length() > 128 ? a.substring(0, 128) : a) + "'. Try "
@@ -973,8 +1035,19 @@ public final class Worker {
         }
     }
 
+    /** A deferred operation's work is done: reply now. */
+    void finishDeferred(Tx tx) {
+        finish(tx);
+    }
+
     private void finish(Tx tx) {
         Client c = tx.client;
+        if (!tx.deferred && tx.waiter == null) {
+            tx.deferred = true;
+            if (tx.op.defer(tx)) {
+                return; // the client stays parked until Tx.resume
+            }
+        }
         Waiter w = tx.waiter;
         if (w != null) {
             tx.reset();

@@ -382,6 +382,66 @@ public final class KeyTable {
         page.set(SLOT, at, versions.current);
     }
 
+    /**
+     * One step of a snapshot walk: if the bucket at {@code cursor} is stamped below
+     * {@code cutVersion}, hands it to the hook (which serialises it for every cut missing it)
+     * and stamps it. Returns the next cursor, 0 when the table is done. Cursors are those of
+     * {@link #scanBucket}: a split keeps entries in their bucket and stamps the whole segment
+     * first, so a bucket revisited after a split is already stamped and skipped.
+     * {@link #walkedSlots} tells how many entries the step serialised.
+     */
+    public long snapshotStep(long cursor, long cutVersion) {
+        int prefix = (int) (cursor >>> 6) & (int) TAG_MASK;
+        int bucket = (int) cursor & (BUCKETS - 1);
+        int di = prefix >>> (TAG_BITS - globalDepth);
+        long seg = dir[di];
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        long at = base + VERSION_BASE + 8L * bucket;
+        walkedSlots = 0;
+        if (page.get(SLOT, at) < cutVersion) {
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                if (slot(page, base, (bucket << 3) + i) != 0) {
+                    walkedSlots++;
+                }
+            }
+            versions.bucketsWalked++;
+            versions.hook.beforeChange(this, seg, bucket);
+            page = slab.page(seg);
+            page.set(SLOT, at, versions.current);
+        }
+        if (bucket + 1 < BUCKETS) {
+            return ((long) prefix << 6) | (bucket + 1);
+        }
+        int depth = depth(page, base);
+        int start = prefix & ~((1 << (TAG_BITS - depth)) - 1);
+        long next = (long) start + (1L << (TAG_BITS - depth));
+        return next >= (1L << TAG_BITS) ? 0 : next << 6;
+    }
+
+    /** Entries in the bucket the last {@link #snapshotStep} serialised (0 if it skipped it). */
+    public int walkedSlots;
+
+    /**
+     * Hands every bucket still below the newest cut to the hook, before the table is emptied
+     * or its memory released (FLUSHDB, FLUSHALL during a snapshot).
+     */
+    public void snapshotAll() {
+        if (versions.cut == Long.MIN_VALUE) {
+            return;
+        }
+        long[] d = dir;
+        for (int i = 0; i < d.length; i++) {
+            long seg = d[i];
+            if (firstIndexOf(seg, i) != i) {
+                continue;
+            }
+            for (int b = 0; b < BUCKETS; b++) {
+                touch(slab.page(seg), seg & Slab.OFFSET_MASK, seg, b);
+            }
+        }
+    }
+
     /** Stamps the found entry's bucket before the caller changes the entry in place. */
     public void touchFound() {
         long seg = foundSegment;
@@ -549,6 +609,7 @@ public final class KeyTable {
      * the slab; with null, the caller is about to clear the whole slab.
      */
     public void clear(java.util.function.LongConsumer release) {
+        snapshotAll();
         if (release != null) {
             if (size > 0) {
                 forEach((seg, idx, s) -> release.accept(s & ADDRESS_MASK));

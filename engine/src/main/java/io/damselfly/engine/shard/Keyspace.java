@@ -453,6 +453,22 @@ public final class Keyspace {
         return m;
     }
 
+    /**
+     * RESTORE's IDLETIME or FREQ: dates the key's last access {@code idleSeconds} back (LRU
+     * policies), or sets its LFU counter; -1 leaves that part alone.
+     */
+    public void setAccessFrom(long address, long idleSeconds, int freq) {
+        MemorySegment page = page(address);
+        long o = offset(address);
+        if (shard.lfu && freq >= 0) {
+            Entry.setAccess(page, o, (shard.lfuMinutes() << 8) | freq);
+        } else if (!shard.lfu && idleSeconds >= 0) {
+            long clock = shard.lruClock & 0xFFFFFF;
+            long at = clock - Math.min(idleSeconds, 0xFFFFFF);
+            Entry.setAccess(page, o, (int) (at < 0 ? at + 0xFFFFFF : at));
+        }
+    }
+
     /** OBJECT IDLETIME: seconds since the key was last accessed. */
     public long idleSeconds(long address) {
         return shard.idleSeconds(Entry.access(page(address), offset(address)));

@@ -257,6 +257,9 @@ public final class Shard {
             dirty += db.size();
             flushing(db);
         }
+        for (Keyspace db : dbs) {
+            db.table.snapshotAll(); // a snapshot in progress takes what it has not written yet
+        }
         slab.clear();
         objects.clear();
         for (Keyspace db : dbs) {

@@ -1,0 +1,86 @@
+package io.damselfly.engine.exec;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A client with no connection, through which the server runs commands of its own (a save
+ * point's BGSAVE, the SAVE before a shutdown), as Redis runs them for its fake clients. Its
+ * commands go through the same dispatch as a connection's, so they take their locks and their
+ * place in the transaction order. Owned by its home worker; {@link Engine#execute} is the way in.
+ */
+public final class InternalClient extends Client {
+    private final ArrayDeque<CompletableFuture<String>> waiting = new ArrayDeque<>();
+
+    InternalClient(long id, int home, long nowMs) {
+        super(id, home, nowMs);
+        setFlag(FLAG_INTERNAL);
+    }
+
+    /** Queues one command's bytes (RESP) and the future its reply completes; on the home thread. */
+    void submit(byte[] command, CompletableFuture<String> reply) {
+        int off = 0;
+        while (off < command.length) {
+            if (prepareRead(Long.MAX_VALUE) != ROOM) {
+                reply.completeExceptionally(new IllegalStateException("internal client busy"));
+                return;
+            }
+            int n = Math.min(inputFree(), command.length - off);
+            System.arraycopy(command, off, inputBuffer(), inputLimit(), n);
+            inputAdvanced(n);
+            off += n;
+        }
+        waiting.add(reply);
+    }
+
+    /**
+     * Called where a connection would be queued for a write: hands every complete reply to its
+     * future (as text: "+OK", "-ERR ...", ":1"). The futures' waiters run elsewhere; nothing is
+     * chained on them, so completing them here runs no foreign code on the shard thread.
+     */
+    void replied() {
+        byte[] b = out.array();
+        int n = out.size();
+        int p = 0;
+        while (p < n && !waiting.isEmpty()) {
+            int end = replyEnd(b, p, n);
+            if (end < 0) {
+                break;
+            }
+            int line = p;
+            while (line < end && b[line] != '\r') {
+                line++;
+            }
+            waiting.poll().complete(new String(b, p, line - p, java.nio.charset.StandardCharsets.ISO_8859_1));
+            p = end;
+        }
+        out.consume(p);
+    }
+
+    /** End of the RESP reply starting at p, or -1 if incomplete. */
+    private static int replyEnd(byte[] b, int p, int n) {
+        int eol = p;
+        while (eol + 1 < n && !(b[eol] == '\r' && b[eol + 1] == '\n')) {
+            eol++;
+        }
+        if (eol + 1 >= n) {
+            return -1;
+        }
+        char type = (char) b[p];
+        int next = eol + 2;
+        if (type == '$') {
+            long len = Long.parseLong(new String(b, p + 1, eol - p - 1, java.nio.charset.StandardCharsets.ISO_8859_1));
+            return len < 0 ? next : (next + len + 2 <= n ? (int) (next + len + 2) : -1);
+        }
+        if (type == '*') {
+            long count = Long.parseLong(new String(b, p + 1, eol - p - 1, java.nio.charset.StandardCharsets.ISO_8859_1));
+            for (long i = 0; i < count; i++) {
+                next = replyEnd(b, next, n);
+                if (next < 0) {
+                    return -1;
+                }
+            }
+        }
+        return next;
+    }
+}

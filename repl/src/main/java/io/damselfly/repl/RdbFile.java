@@ -1,0 +1,114 @@
+package io.damselfly.repl;
+
+import io.damselfly.repl.rdb.Crc64;
+import io.damselfly.repl.rdb.Rdb;
+import io.damselfly.repl.rdb.RdbOut;
+import io.damselfly.repl.snapshot.Snapshot;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes a snapshot as an RDB file the way Redis does it safely: under a temporary name in the
+ * same directory, fsynced, renamed over the old dump, then the directory fsynced. A process
+ * killed at any point leaves either the old dump or the new one, never a torn file.
+ */
+public final class RdbFile {
+    private static final AtomicLong TEMP_IDS = new AtomicLong();
+    private static final int BUFFER = 256 * 1024;
+
+    private RdbFile() {
+    }
+
+    /** The file's opening: magic, version, then the AUX fields. */
+    static byte[] header(Map<String, String> aux) {
+        RdbOut out = new RdbOut(256);
+        byte[] magic = String.format("REDIS%04d", Rdb.VERSION).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.writeBytes(magic, 0, magic.length);
+        for (Map.Entry<String, String> e : aux.entrySet()) {
+            out.writeAux(e.getKey(), e.getValue());
+        }
+        return out.toByteArray();
+    }
+
+    /** A sink that buffers, keeps the CRC-64 and hands full buffers to a channel. */
+    static final class ChannelSink implements Snapshot.Sink {
+        private final FileChannel ch;
+        private final ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+        long crc;
+        long bytes;
+
+        ChannelSink(FileChannel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            crc = Crc64.update(crc, b, off, len);
+            bytes += len;
+            while (len > 0) {
+                int n = Math.min(len, buf.remaining());
+                buf.put(b, off, n);
+                off += n;
+                len -= n;
+                if (!buf.hasRemaining()) {
+                    flush();
+                }
+            }
+        }
+
+        void flush() throws IOException {
+            buf.flip();
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            buf.clear();
+        }
+
+        /** EOF opcode and the checksum (which covers everything before it, EOF included). */
+        void finish() throws IOException {
+            write(new byte[] {(byte) Rdb.OPCODE_EOF}, 0, 1);
+            byte[] c = new byte[8];
+            for (int i = 0; i < 8; i++) {
+                c[i] = (byte) (crc >>> (8 * i));
+            }
+            buf.put(c); // not part of the checksum
+            bytes += 8;
+            flush();
+        }
+    }
+
+    /**
+     * Streams the snapshot into {@code dir/name}; returns the bytes written. On failure the
+     * temporary file is removed and the old dump stays.
+     */
+    public static long save(Snapshot snapshot, Path dir, String name, Map<String, String> aux) throws IOException {
+        Path tmp = dir.resolve("temp-" + ProcessHandle.current().pid() + "-" + TEMP_IDS.incrementAndGet() + ".rdb");
+        long bytes;
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ChannelSink sink = new ChannelSink(ch);
+            byte[] head = header(aux);
+            sink.write(head, 0, head.length);
+            snapshot.stream(sink);
+            sink.finish();
+            ch.force(true);
+            bytes = sink.bytes;
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+        return bytes;
+    }
+}

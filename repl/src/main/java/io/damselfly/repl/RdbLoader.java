@@ -1,0 +1,176 @@
+package io.damselfly.repl;
+
+import io.damselfly.engine.command.Request;
+import io.damselfly.engine.exec.Engine;
+import io.damselfly.repl.rdb.RdbException;
+import io.damselfly.repl.rdb.RdbIn;
+import io.damselfly.repl.rdb.KeyWrites;
+import io.damselfly.repl.rdb.RdbReader;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Loads an RDB stream into the shards. The file is parsed on the calling thread through one
+ * bounded buffer; each key becomes the writes that build it (see {@link KeyWrites}), gathered per shard and posted to that
+ * shard's thread in batches, so the shards build their values in parallel while the parser
+ * goes on. Each shard has at most {@link #IN_FLIGHT} batches on their way: memory during a
+ * load is the dataset plus the parser's buffer and those batches.
+ */
+public final class RdbLoader {
+    static final int BATCH_BYTES = 256 * 1024;
+    static final int IN_FLIGHT = 4;
+
+
+    /** What a load found. */
+    public record Result(long keysLoaded, long keysExpired, Map<String, String> aux, long bytes) {
+    }
+
+    private final Engine engine;
+    private final boolean skipExpired;
+    private final long now;
+    private final Batch[] batches;
+    private final Semaphore[] permits;
+    private final AtomicReference<String> applyError = new AtomicReference<>();
+    private final Map<String, String> aux = new LinkedHashMap<>();
+    private long loaded;
+    private long expired;
+
+    private RdbLoader(Engine engine, boolean skipExpired) {
+        this.engine = engine;
+        this.skipExpired = skipExpired;
+        this.now = System.currentTimeMillis();
+        int n = engine.shards();
+        this.batches = new Batch[n];
+        this.permits = new Semaphore[n];
+        for (int i = 0; i < n; i++) {
+            batches[i] = new Batch();
+            permits[i] = new Semaphore(IN_FLIGHT);
+        }
+    }
+
+    /**
+     * Loads {@code in} into an engine whose databases are empty; a master skips keys whose
+     * deadline has passed, as Redis does. Throws with the offset on a corrupt or truncated
+     * stream; the caller then discards what was loaded.
+     */
+    public static Result load(Engine engine, InputStream in, boolean skipExpired) throws IOException {
+        RdbLoader l = new RdbLoader(engine, skipExpired);
+        RdbIn rin = new RdbIn(in, 64 * 1024);
+        try {
+            RdbReader.read(rin, l.new Keys(engine.settings().databases.number()));
+        } finally {
+            l.drain();
+        }
+        String error = l.applyError.get();
+        if (error != null) {
+            throw new RdbException(rin.offset(), "a key could not be built: " + error);
+        }
+        return new Result(l.loaded, l.expired, l.aux, rin.offset());
+    }
+
+    /** A shard's writes gathered for one hop. */
+    private static final class Batch {
+        List<Request> requests = new ArrayList<>();
+        List<Integer> dbs = new ArrayList<>();
+        long bytes;
+    }
+
+    private void add(int shard, int db, Request r, long size) throws IOException {
+        Batch b = batches[shard];
+        b.requests.add(r);
+        b.dbs.add(db);
+        b.bytes += size;
+        if (b.bytes >= BATCH_BYTES) {
+            send(shard);
+        }
+    }
+
+    private void send(int shard) throws IOException {
+        Batch b = batches[shard];
+        if (b.requests.isEmpty()) {
+            return;
+        }
+        batches[shard] = new Batch();
+        try {
+            permits[shard].acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while loading");
+        }
+        engine.post(shard, w -> {
+            try {
+                for (int i = 0; i < b.requests.size(); i++) {
+                    String error = w.applyLocal(b.dbs.get(i), b.requests.get(i));
+                    if (error != null) {
+                        applyError.compareAndSet(null, error);
+                    }
+                }
+            } finally {
+                permits[shard].release();
+            }
+        });
+    }
+
+    /** Sends what is left and waits until every shard has applied everything. */
+    private void drain() throws IOException {
+        for (int s = 0; s < batches.length; s++) {
+            send(s);
+        }
+        for (Semaphore p : permits) {
+            p.acquireUninterruptibly(IN_FLIGHT);
+            p.release(IN_FLIGHT);
+        }
+    }
+
+    /** Routes each key's writes to its shard's batch. */
+    private final class Keys implements RdbReader.Handler {
+        private final long databases;
+        private int db;
+        private int shard;
+        private final KeyWrites writes = new KeyWrites((r, size) -> add(shard, db, r, size));
+        private long expireAt;
+        private boolean skipping;
+
+        Keys(long databases) {
+            this.databases = databases;
+        }
+
+        @Override
+        public void aux(String k, String v) {
+            aux.put(k, v);
+        }
+
+        @Override
+        public RdbReader.Elements key(int db, byte[] key, int kind, long expireAt) throws IOException {
+            if (db < 0 || db >= databases) {
+                throw new IOException("the dump has keys in database " + db + " but the server has " + databases
+                        + " databases (set 'databases' higher)");
+            }
+            if (skipExpired && expireAt >= 0 && expireAt < now) {
+                expired++;
+                skipping = true;
+                return RdbReader.DISCARD;
+            }
+            skipping = false;
+            this.db = db;
+            this.shard = engine.shardOf(key, 0, key.length);
+            this.expireAt = expireAt;
+            return writes.begin(key, kind);
+        }
+
+        @Override
+        public void endKey() throws IOException {
+            if (!skipping) {
+                writes.end(expireAt);
+                loaded++;
+            }
+        }
+    }
+}

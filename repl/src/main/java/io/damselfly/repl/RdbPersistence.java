@@ -1,0 +1,398 @@
+package io.damselfly.repl;
+
+import io.damselfly.engine.command.CommandContext;
+import io.damselfly.engine.command.Request;
+import io.damselfly.engine.exec.Engine;
+import io.damselfly.engine.exec.Persistence;
+import io.damselfly.engine.exec.Tx;
+import io.damselfly.engine.exec.Worker;
+import io.damselfly.engine.resp.Reply;
+import io.damselfly.repl.rdb.DumpPayload;
+import io.damselfly.repl.snapshot.Snapshot;
+import io.damselfly.repl.snapshot.Snapshots;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * RDB persistence of one engine: SAVE, BGSAVE and DEBUG RELOAD on top of fork-less snapshots,
+ * the save points ({@code save <seconds> <changes>}), loading at startup, DUMP and RESTORE,
+ * and INFO persistence. One save runs at a time, as in Redis; other snapshot consumers
+ * (replication) run beside it with cuts of their own.
+ */
+public final class RdbPersistence implements Persistence {
+    private static final Logger LOG = LoggerFactory.getLogger(RdbPersistence.class);
+    /** After a failed background save, save points wait this long before trying again (as Redis). */
+    private static final long RETRY_DELAY_MS = 5000;
+
+    private final Engine engine;
+    private final Snapshots snapshots;
+    private final AtomicReference<Job> current = new AtomicReference<>();
+    private volatile boolean scheduled;
+    private volatile long lastSaveMs;
+    private volatile long lastTryMs;
+    private volatile boolean lastBgsaveOk = true;
+    private volatile long lastBgsaveSeconds = -1;
+    private final AtomicLong saves = new AtomicLong();
+    private volatile long dirtyAtLastSave;
+    private volatile long lastLoadLoaded;
+    private volatile long lastLoadExpired;
+    private volatile boolean loading;
+    private volatile Thread cron;
+    private volatile boolean closed;
+
+    /** One SAVE, BGSAVE or DEBUG RELOAD from its cut to its end. */
+    private static final class Job {
+        final int kind;
+        final Snapshot snapshot;
+        final long startMs = System.currentTimeMillis();
+        volatile String error;
+
+        Job(int kind, Snapshot snapshot) {
+            this.kind = kind;
+            this.snapshot = snapshot;
+        }
+    }
+
+    public RdbPersistence(Engine engine) {
+        this.engine = engine;
+        this.snapshots = new Snapshots(engine);
+        this.lastSaveMs = engine.startMs();
+        engine.gate((client, spec, request) -> loading && !spec.has(io.damselfly.engine.command.CommandSpec.LOADING)
+                ? "LOADING Redis is loading the dataset in memory" : null);
+    }
+
+    public Snapshots snapshots() {
+        return snapshots;
+    }
+
+    private Path dumpPath() {
+        return Path.of(engine.settings().dir.value()).resolve(engine.settings().dbfilename.value());
+    }
+
+    // ------------------------------------------------------------------ startup and save points
+
+    /**
+     * Loads the dump file if there is one; on the caller's thread, with the shards running.
+     * A file that does not load leaves the server empty and throws: the caller does not start.
+     */
+    public void loadAtStartup() throws IOException {
+        Path file = dumpPath();
+        if (!Files.exists(file)) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        RdbLoader.Result r = load(file);
+        LOG.info("DB loaded from disk: {} keys ({} expired) in {} ms", r.keysLoaded(), r.keysExpired(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    private RdbLoader.Result load(Path file) throws IOException {
+        loading = true;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+            RdbLoader.Result r = RdbLoader.load(engine, in, true);
+            lastLoadLoaded = r.keysLoaded();
+            lastLoadExpired = r.keysExpired();
+            return r;
+        } catch (IOException | RuntimeException e) {
+            flushAll(); // never half-loaded
+            throw new IOException("Error loading " + file + ": " + e.getMessage(), e);
+        } finally {
+            loading = false;
+        }
+    }
+
+    private void flushAll() {
+        CountDownLatch done = new CountDownLatch(engine.shards());
+        for (int s = 0; s < engine.shards(); s++) {
+            engine.post(s, w -> {
+                w.shard().flushAll();
+                done.countDown();
+            });
+        }
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts checking the save points once a second. */
+    public void start() {
+        cron = Thread.ofVirtual().name("damselfly-save-points").start(() -> {
+            while (!closed) {
+                try {
+                    Thread.sleep(1000);
+                    checkSavePoints();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.warn("save point check failed", e);
+                }
+            }
+        });
+    }
+
+    public void close() {
+        closed = true;
+        Thread t = cron;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /** Whether any save point is configured (a plain SHUTDOWN then saves, as Redis). */
+    public boolean hasSavePoints() {
+        return !engine.settings().save.value().isBlank();
+    }
+
+    private long dirtyNow() throws InterruptedException {
+        AtomicLong sum = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(engine.shards());
+        for (int s = 0; s < engine.shards(); s++) {
+            engine.post(s, w -> {
+                sum.addAndGet(w.shard().dirty());
+                done.countDown();
+            });
+        }
+        done.await(); // the latch orders each shard's write of sum before this read
+        return sum.get();
+    }
+
+    private void checkSavePoints() throws InterruptedException {
+        if (current.get() != null || loading) {
+            return;
+        }
+        String[] p = engine.settings().save.value().trim().split("\\s+");
+        if (p.length < 2) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (!lastBgsaveOk && now - lastTryMs < RETRY_DELAY_MS) {
+            return;
+        }
+        long changes = dirtyNow() - dirtyAtLastSave;
+        for (int i = 0; i + 1 < p.length; i += 2) {
+            long seconds = Long.parseLong(p[i]);
+            long min = Long.parseLong(p[i + 1]);
+            if (changes >= min && now - lastSaveMs >= seconds * 1000) {
+                LOG.info("{} changes in {} seconds. Saving...", min, seconds);
+                engine.execute("BGSAVE");
+                return;
+            }
+        }
+    }
+
+    /** SAVE through the transaction order, waiting for the file; "+OK" or the error reply. */
+    public String saveNow() {
+        try {
+            return engine.execute("SAVE").get();
+        } catch (Exception e) {
+            return "-ERR " + e.getMessage();
+        }
+    }
+
+    // ------------------------------------------------------------------ SAVE BGSAVE DEBUG RELOAD
+
+    @Override
+    public String prepare(Tx tx, int kind) {
+        if (kind == BGSAVE_SCHEDULE && current.get() != null) {
+            scheduled = true;
+            tx.flag = true;
+            tx.payload = "Background saving scheduled";
+            return null;
+        }
+        boolean noSave = kind == RELOAD && has(tx.req, "nosave");
+        Snapshot s = noSave ? null : snapshots.create();
+        Job job = new Job(kind, s);
+        if (!current.compareAndSet(null, job)) {
+            if (s != null) {
+                snapshots.done(s);
+            }
+            return "ERR Background save already in progress";
+        }
+        if (s != null) {
+            s.keyDelay(engine.settings().get("rdb-key-save-delay").number());
+        }
+        lastTryMs = job.startMs;
+        tx.payload = job;
+        return null;
+    }
+
+    private static boolean has(Request r, String option) {
+        for (int i = 2; i < r.argc(); i++) {
+            if (r.is(i, option)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void cut(Tx tx, Worker worker) {
+        Job job = (Job) tx.payload;
+        if (job.snapshot != null) {
+            job.snapshot.cut(worker);
+        }
+    }
+
+    @Override
+    public boolean started(Tx tx) {
+        Job job = (Job) tx.payload;
+        boolean waits = job.kind == SAVE || job.kind == RELOAD;
+        if (job.kind != RELOAD) {
+            LOG.info(waits ? "DB save started" : "Background saving started");
+        }
+        boolean noFlush = job.kind == RELOAD && (has(tx.req, "noflush") || has(tx.req, "merge"));
+        Thread.ofVirtual().name("damselfly-save").start(() -> {
+            run(job, noFlush);
+            if (waits) {
+                tx.resume();
+            }
+        });
+        return waits;
+    }
+
+    private void run(Job job, boolean noFlush) {
+        try {
+            if (job.snapshot != null) {
+                Map<String, String> aux = new LinkedHashMap<>();
+                aux.put("redis-ver", Engine.REDIS_VERSION);
+                aux.put("redis-bits", "64");
+                aux.put("ctime", Long.toString(System.currentTimeMillis() / 1000));
+                aux.put("used-mem", Long.toString(Runtime.getRuntime().totalMemory()));
+                aux.put("aof-base", "0");
+                long bytes = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
+                        engine.settings().dbfilename.value(), aux);
+                dirtyAtLastSave = job.snapshot.dirtyAtCut();
+                lastSaveMs = System.currentTimeMillis();
+                saves.incrementAndGet();
+                LOG.info("DB saved on disk: {} keys, {} bytes in {} ms", job.snapshot.keysWritten(), bytes,
+                        lastSaveMs - job.startMs);
+            }
+            if (job.kind == RELOAD) {
+                if (!noFlush) {
+                    flushAll();
+                }
+                load(dumpPath());
+                LOG.info("DB reloaded by DEBUG RELOAD");
+            }
+            if (job.kind != SAVE) {
+                lastBgsaveOk = true;
+            }
+        } catch (IOException | RuntimeException e) {
+            job.error = e.getMessage();
+            if (job.kind != SAVE) {
+                lastBgsaveOk = false;
+            }
+            LOG.warn("{} failed: {}", job.kind == RELOAD ? "DEBUG RELOAD" : "Saving the DB", e.getMessage());
+        } finally {
+            if (job.snapshot != null) {
+                snapshots.done(job.snapshot);
+            }
+            if (job.kind == BGSAVE || job.kind == BGSAVE_SCHEDULE) {
+                lastBgsaveSeconds = (System.currentTimeMillis() - job.startMs) / 1000;
+            }
+            current.set(null);
+            if (scheduled) {
+                scheduled = false;
+                engine.execute("BGSAVE");
+            }
+        }
+    }
+
+    @Override
+    public void reply(Tx tx, Reply reply) {
+        if (tx.flag) {
+            reply.simple((String) tx.payload);
+            return;
+        }
+        Job job = (Job) tx.payload;
+        switch (job.kind) {
+            case BGSAVE, BGSAVE_SCHEDULE -> reply.simple("Background saving started");
+            case SAVE -> {
+                if (job.error == null) {
+                    reply.ok();
+                } else {
+                    reply.error("ERR");
+                }
+            }
+            default -> {
+                if (job.error == null) {
+                    reply.ok();
+                } else {
+                    reply.error("ERR Error trying to load the RDB dump, check server logs.");
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ DUMP RESTORE
+
+    @Override
+    public byte[] dump(CommandContext c, long address) {
+        return DumpPayload.encode(c.db, address);
+    }
+
+    @Override
+    public List<Request> restore(byte[] key, byte[] payload) {
+        return DumpPayload.decode(key, payload, engine.settings().get("rdbchecksum").value().equals("yes"));
+    }
+
+    // ------------------------------------------------------------------ INFO
+
+    @Override
+    public long lastSaveMs() {
+        return lastSaveMs;
+    }
+
+    @Override
+    public String info(long dirty) {
+        Job job = current.get();
+        boolean bg = job != null && (job.kind == BGSAVE || job.kind == BGSAVE_SCHEDULE);
+        long now = System.currentTimeMillis();
+        return "loading:" + (loading ? 1 : 0) + "\r\n"
+                + "async_loading:0\r\n"
+                + "current_cow_peak:0\r\n"
+                + "current_cow_size:0\r\n"
+                + "current_cow_size_age:0\r\n"
+                + "current_fork_perc:0.00\r\n"
+                + "current_save_keys_processed:0\r\n"
+                + "current_save_keys_total:0\r\n"
+                + "rdb_changes_since_last_save:" + Math.max(0, dirty - dirtyAtLastSave) + "\r\n"
+                + "rdb_bgsave_in_progress:" + (bg ? 1 : 0) + "\r\n"
+                + "rdb_last_save_time:" + lastSaveMs / 1000 + "\r\n"
+                + "rdb_last_bgsave_status:" + (lastBgsaveOk ? "ok" : "err") + "\r\n"
+                + "rdb_last_bgsave_time_sec:" + lastBgsaveSeconds + "\r\n"
+                + "rdb_current_bgsave_time_sec:" + (bg ? (now - job.startMs) / 1000 : -1) + "\r\n"
+                + "rdb_saves:" + saves.get() + "\r\n"
+                + "rdb_last_cow_size:0\r\n"
+                + "rdb_last_load_keys_expired:" + lastLoadExpired + "\r\n"
+                + "rdb_last_load_keys_loaded:" + lastLoadLoaded + "\r\n"
+                + "aof_enabled:0\r\n"
+                + "aof_rewrite_in_progress:0\r\n"
+                + "aof_rewrite_scheduled:0\r\n"
+                + "aof_last_rewrite_time_sec:-1\r\n"
+                + "aof_current_rewrite_time_sec:-1\r\n"
+                + "aof_last_bgrewrite_status:ok\r\n"
+                + "aof_rewrites:0\r\n"
+                + "aof_rewrites_consecutive_failures:0\r\n"
+                + "aof_last_write_status:ok\r\n"
+                + "aof_last_cow_size:0\r\n"
+                + "module_fork_in_progress:0\r\n"
+                + "module_fork_last_cow_size:0\r\n"
+                + "damselfly_snapshots_in_progress:" + snapshots.inProgress() + "\r\n";
+    }
+}

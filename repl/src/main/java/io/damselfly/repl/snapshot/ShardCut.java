@@ -1,0 +1,175 @@
+package io.damselfly.repl.snapshot;
+
+import io.damselfly.engine.keyspace.KeyTable;
+import io.damselfly.engine.shard.Keyspace;
+import io.damselfly.engine.shard.Shard;
+import io.damselfly.repl.rdb.Rdb;
+import io.damselfly.repl.rdb.RdbOut;
+import io.damselfly.repl.rdb.ValueWriter;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One shard's part of one snapshot, owned by the shard's thread: the tables as they were at
+ * the cut, the walk's position, and the stream of serialised entries. Buckets reach the stream
+ * two ways, each exactly once per cut: the walker's batches ({@link #walk}) and the write hook
+ * ({@link #serialiseBucket}) for a bucket a write is about to change before the walk got to it.
+ *
+ * <p>The stream is cut into chunks of {@link #CHUNK} bytes that go to the walker through a
+ * bounded queue. When the queue is full the shard thread waits (its writes are throttled); past
+ * {@link #timeoutNanos} the cut fails instead, and stops taking output, so a stuck sink never
+ * stops the shard for good nor makes it buffer without bound.
+ */
+final class ShardCut extends RdbOut {
+    static final int CHUNK = 64 * 1024;
+    /** Bytes of entries a walker batch produces before it answers (the hop's cost is ~80 µs here). */
+    static final int BATCH_BYTES = 256 * 1024;
+
+    final Snapshot snapshot;
+    final int shardIndex;
+    final long version;
+    private final Shard shard;
+    private final Keyspace accessor;
+    private final KeyTable[] tables;
+    private final ValueWriter values = new ValueWriter();
+    private final ArrayBlockingQueue<Chunk> queue;
+    private final long timeoutNanos;
+
+    private int walkDb;
+    private long walkCursor;
+    private boolean walked;
+    private int db = -1;
+    private int chunkStartDb = -1;
+    private int chunkKeys;
+    private volatile boolean failed;
+
+    long keys;
+    long bucketsAhead;
+
+    ShardCut(Snapshot snapshot, Shard shard, long version, int queueChunks, long timeoutNanos) {
+        super(CHUNK + 1024);
+        this.snapshot = snapshot;
+        this.shardIndex = shard.index();
+        this.shard = shard;
+        this.version = version;
+        this.accessor = shard.db(0);
+        this.tables = new KeyTable[shard.databases()];
+        for (int i = 0; i < tables.length; i++) {
+            tables[i] = shard.db(i).table();
+        }
+        this.queue = new ArrayBlockingQueue<>(queueChunks);
+        this.timeoutNanos = timeoutNanos;
+        this.spillAt = CHUNK;
+    }
+
+    ArrayBlockingQueue<Chunk> queue() {
+        return queue;
+    }
+
+    boolean failed() {
+        return failed;
+    }
+
+    boolean walked() {
+        return walked;
+    }
+
+    /** The database a table held at the cut (SWAPDB after the cut does not move its keys in the image). */
+    private int dbOf(KeyTable table) {
+        for (int i = 0; i < tables.length; i++) {
+            if (tables[i] == table) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Serialises the entries of one bucket, as they are now; the caller stamps it. */
+    void serialiseBucket(KeyTable table, long segment, int bucket) {
+        if (failed) {
+            return;
+        }
+        int d = dbOf(table);
+        if (d < 0) {
+            return; // a table created after the cut (none today: tables live as long as the shard)
+        }
+        int first = bucket * KeyTable.SLOTS_PER_BUCKET;
+        for (int i = 0; i < KeyTable.SLOTS_PER_BUCKET && !failed; i++) {
+            long slot = table.slotAt(segment, first + i);
+            if (slot == 0) {
+                continue;
+            }
+            if (d != db) {
+                writeByte(Rdb.OPCODE_SELECTDB);
+                writeLength(d);
+                db = d;
+            }
+            values.writeEntry(this, accessor, KeyTable.address(slot));
+            keys++;
+            chunkKeys++;
+            if (pos >= CHUNK) {
+                emit(true, false, false);
+            }
+        }
+    }
+
+    /** One batch of the walk: buckets until {@link #BATCH_BYTES} were produced or the tables are done. */
+    void walk() {
+        long produced = 0;
+        while (!walked && !failed && produced < BATCH_BYTES) {
+            KeyTable t = tables[walkDb];
+            if (t.size() == 0) {
+                walkCursor = 0;
+            } else {
+                int before = pos;
+                walkCursor = t.snapshotStep(walkCursor, version);
+                produced += Math.max(0, pos - before) + 8;
+            }
+            if (walkCursor == 0) {
+                walkDb++;
+                if (walkDb == tables.length) {
+                    walked = true;
+                }
+            }
+        }
+        emit(true, true, walked);
+    }
+
+    @Override
+    protected void spill() {
+        emit(false, false, false);
+    }
+
+    private void emit(boolean boundary, boolean batchEnd, boolean last) {
+        if (failed) {
+            pos = 0;
+            return;
+        }
+        Chunk c = new Chunk(buf, pos, boundary, chunkStartDb, db, batchEnd, last, chunkKeys);
+        chunkStartDb = db;
+        chunkKeys = 0;
+        buf = new byte[CHUNK + 1024];
+        pos = 0;
+        try {
+            if (!queue.offer(c)) {
+                snapshot.wakeWalker();
+                if (!queue.offer(c, timeoutNanos, TimeUnit.NANOSECONDS)) {
+                    fail();
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail();
+            return;
+        }
+        snapshot.wakeWalker();
+    }
+
+    /** The sink stopped taking data for too long: this cut stops producing; the snapshot fails. */
+    void fail() {
+        failed = true;
+        snapshot.shardFailed(this);
+    }
+}

@@ -1,0 +1,206 @@
+package io.damselfly.repl.snapshot;
+
+import io.damselfly.engine.exec.Engine;
+import io.damselfly.engine.exec.Worker;
+import io.damselfly.repl.rdb.Rdb;
+import io.damselfly.repl.rdb.RdbOut;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A point-in-time image of the whole dataset, taken without fork (DESIGN.md, "Snapshots
+ * without fork"): one cut across all shards, then a walker that streams every shard's entries
+ * to a sink. The cut is {@link #cut} on every shard inside one transaction over all of them;
+ * {@link #stream} then runs on a virtual thread: it asks each shard for batches of buckets (a
+ * hop per batch) and writes whatever chunks the shards produce, its batches and the buckets
+ * writes serialised ahead of it, keeping each entry contiguous and inserting SELECTDB where
+ * the database changes. Memory is the chunks in flight: at most {@code queueChunks} of 64 KiB
+ * per shard, whatever the dataset's size or the write rate.
+ */
+public final class Snapshot {
+    /** Where the entries go: a file now, a replica's socket later. Called on the walker's thread. */
+    public interface Sink {
+        void write(byte[] b, int off, int len) throws IOException;
+    }
+
+    private final Engine engine;
+    private final Snapshots registry;
+    private final ShardCut[] cuts;
+    private final AtomicInteger cutsTaken = new AtomicInteger();
+    private final int queueChunks;
+    private final long timeoutNanos;
+    private volatile Thread walker;
+    private volatile boolean failed;
+    private volatile String failure;
+    private final long startedMs = System.currentTimeMillis();
+    /** Sum of the shards' dirty counters at the cut (what a save clears). */
+    private final java.util.concurrent.atomic.AtomicLong dirtyAtCut = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long keysWritten;
+    private volatile long bytesWritten;
+    /** rdb-key-save-delay: microseconds to wait per key written (tests use it to make a save slow). */
+    volatile long keyDelayMicros;
+
+    Snapshot(Engine engine, Snapshots registry, int queueChunks, long timeoutNanos) {
+        this.engine = engine;
+        this.registry = registry;
+        this.cuts = new ShardCut[engine.shards()];
+        this.queueChunks = queueChunks;
+        this.timeoutNanos = timeoutNanos;
+    }
+
+    /** On shard {@code worker}'s thread, inside the all-shard transaction: this shard's cut. */
+    public void cut(Worker worker) {
+        ShardHook hook = registry.hook(worker);
+        long version = hook.begin();
+        ShardCut c = new ShardCut(this, worker.shard(), version, queueChunks, timeoutNanos);
+        hook.add(c);
+        cuts[worker.index()] = c; // published to the walker by the transaction's message hand-offs
+        dirtyAtCut.addAndGet(worker.shard().dirty());
+        cutsTaken.incrementAndGet();
+    }
+
+    public long dirtyAtCut() {
+        return dirtyAtCut.get();
+    }
+
+    public void keyDelay(long micros) {
+        this.keyDelayMicros = micros;
+    }
+
+    public long startedMs() {
+        return startedMs;
+    }
+
+    public long keysWritten() {
+        return keysWritten;
+    }
+
+    public long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** Why the snapshot failed, or null. */
+    public String failure() {
+        return failure;
+    }
+
+    void wakeWalker() {
+        Thread w = walker;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    void shardFailed(ShardCut c) {
+        failure = "the sink took no data for " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s";
+        failed = true;
+        wakeWalker();
+    }
+
+    private void requestBatch(int shard) {
+        engine.post(shard, w -> cuts[shard].walk());
+    }
+
+    /**
+     * Streams every entry to the sink; on the calling (virtual) thread, after the cut. Returns
+     * normally when every shard is done; throws when the sink fails or a shard timed out, after
+     * detaching the cut from every shard.
+     */
+    public void stream(Sink sink) throws IOException {
+        if (cutsTaken.get() != cuts.length) {
+            throw new IllegalStateException("the cut is not complete");
+        }
+        walker = Thread.currentThread();
+        int n = cuts.length;
+        boolean[] done = new boolean[n];
+        int remaining = n;
+        for (int s = 0; s < n; s++) {
+            requestBatch(s);
+        }
+        int outDb = -1;
+        int next = 0;
+        RdbOut select = new RdbOut(16);
+        try {
+            while (remaining > 0) {
+                if (failed) {
+                    throw new IOException("snapshot failed: " + failure);
+                }
+                Chunk c = null;
+                int from = -1;
+                for (int k = 0; k < n && c == null; k++) {
+                    int s = (next + k) % n;
+                    if (!done[s]) {
+                        c = cuts[s].queue().poll();
+                        from = s;
+                    }
+                }
+                if (c == null) {
+                    LockSupport.parkNanos(this, 10_000_000L);
+                    continue;
+                }
+                next = (from + 1) % n;
+                // An entry that spans chunks is written whole before any other shard's chunk.
+                while (true) {
+                    if (c.startDb() >= 0 && c.startDb() != outDb) {
+                        select.clear();
+                        select.writeByte(Rdb.OPCODE_SELECTDB);
+                        select.writeLength(c.startDb());
+                        sink.write(select.array(), 0, select.size());
+                    }
+                    sink.write(c.data(), 0, c.length());
+                    if (keyDelayMicros > 0 && c.keys() > 0) {
+                        LockSupport.parkNanos(keyDelayMicros * 1000L * c.keys());
+                    }
+                    bytesWritten += c.length();
+                    if (c.endDb() >= 0) {
+                        outDb = c.endDb();
+                    }
+                    if (c.last()) {
+                        done[from] = true;
+                        remaining--;
+                        registry.finish(cuts[from]);
+                    } else if (c.batchEnd()) {
+                        requestBatch(from);
+                    }
+                    if (c.boundary()) {
+                        break;
+                    }
+                    c = null;
+                    while (c == null) {
+                        if (failed) {
+                            throw new IOException("snapshot failed: " + failure);
+                        }
+                        try {
+                            c = cuts[from].queue().poll(10, TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IOException("interrupted");
+                        }
+                    }
+                }
+            }
+            long keys = 0;
+            for (ShardCut c : cuts) {
+                keys += c.keys;
+            }
+            keysWritten = keys;
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            if (failure == null) {
+                failure = e.getMessage();
+            }
+            for (int s = 0; s < n; s++) {
+                if (!done[s]) {
+                    ShardCut c = cuts[s];
+                    c.fail();
+                    c.queue().clear();
+                    registry.finish(c);
+                }
+            }
+            throw e;
+        }
+    }
+}
