@@ -38,12 +38,10 @@ public final class RdbFile {
         return out.toByteArray();
     }
 
-    /** A sink that buffers, keeps the CRC-64 and hands full buffers to a channel. */
+    /** A sink that buffers and hands full buffers to a file channel. */
     static final class ChannelSink implements Snapshot.Sink {
         private final FileChannel ch;
         private final ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-        long crc;
-        long bytes;
 
         ChannelSink(FileChannel ch) {
             this.ch = ch;
@@ -51,8 +49,6 @@ public final class RdbFile {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            crc = Crc64.update(crc, b, off, len);
-            bytes += len;
             while (len > 0) {
                 int n = Math.min(len, buf.remaining());
                 buf.put(b, off, n);
@@ -71,18 +67,29 @@ public final class RdbFile {
             }
             buf.clear();
         }
+    }
 
-        /** EOF opcode and the checksum (which covers everything before it, EOF included). */
-        void finish() throws IOException {
-            write(new byte[] {(byte) Rdb.OPCODE_EOF}, 0, 1);
-            byte[] c = new byte[8];
-            for (int i = 0; i < 8; i++) {
-                c[i] = (byte) (crc >>> (8 * i));
-            }
-            buf.put(c); // not part of the checksum
-            bytes += 8;
-            flush();
+    /**
+     * Writes a whole RDB stream to {@code out}: header and AUX fields, the snapshot's entries,
+     * the EOF opcode and the CRC-64 of everything before it. Returns the bytes written.
+     */
+    public static long write(Snapshot snapshot, Snapshot.Sink out, Map<String, String> aux) throws IOException {
+        long[] state = new long[2]; // crc, bytes
+        Snapshot.Sink sink = (b, off, len) -> {
+            state[0] = Crc64.update(state[0], b, off, len);
+            state[1] += len;
+            out.write(b, off, len);
+        };
+        byte[] head = header(aux);
+        sink.write(head, 0, head.length);
+        snapshot.stream(sink);
+        sink.write(new byte[] {(byte) Rdb.OPCODE_EOF}, 0, 1);
+        byte[] c = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            c[i] = (byte) (state[0] >>> (8 * i));
         }
+        out.write(c, 0, 8);
+        return state[1] + 8;
     }
 
     /**
@@ -95,12 +102,9 @@ public final class RdbFile {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ChannelSink sink = new ChannelSink(ch);
-            byte[] head = header(aux);
-            sink.write(head, 0, head.length);
-            snapshot.stream(sink);
-            sink.finish();
+            bytes = write(snapshot, sink, aux);
+            sink.flush();
             ch.force(true);
-            bytes = sink.bytes;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;

@@ -1,6 +1,9 @@
 package io.damselfly.repl;
 
 import io.damselfly.engine.command.CommandContext;
+import io.damselfly.engine.command.CommandSpec;
+import io.damselfly.engine.command.MultiShardOp;
+import io.damselfly.engine.exec.TxPart;
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.exec.Engine;
 import io.damselfly.engine.exec.Persistence;
@@ -206,6 +209,64 @@ public final class RdbPersistence implements Persistence {
 
     // ------------------------------------------------------------------ SAVE BGSAVE DEBUG RELOAD
 
+    /** The AUX fields Redis 7.0 writes at the start of a dump. */
+    private Map<String, String> aux() {
+        Map<String, String> aux = new LinkedHashMap<>();
+        aux.put("redis-ver", Engine.REDIS_VERSION);
+        aux.put("redis-bits", "64");
+        aux.put("ctime", Long.toString(System.currentTimeMillis() / 1000));
+        aux.put("used-mem", Long.toString(Runtime.getRuntime().totalMemory()));
+        aux.put("aof-base", "0");
+        return aux;
+    }
+
+    /**
+     * Streams a point-in-time image of the dataset as a whole RDB stream to {@code sink}, beside
+     * any save in progress (a cut of its own; see {@link Snapshots}). Blocks the calling thread,
+     * which should be virtual, until the last byte is written; returns the bytes written.
+     */
+    public long snapshotTo(Snapshot.Sink sink) throws IOException {
+        Snapshot s = snapshots.create();
+        try {
+            String reply = engine.allShards(CommandSpec.internal("snapshot", new CutOnly(s))).get();
+            if (!reply.startsWith("+")) {
+                throw new IOException("the cut failed: " + reply);
+            }
+            return RdbFile.write(s, sink, aux());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(e.getCause());
+        } finally {
+            snapshots.done(s);
+        }
+    }
+
+    /** A cut and nothing else, for a consumer that is not a command. */
+    private static final class CutOnly implements MultiShardOp {
+        private final Snapshot snapshot;
+
+        CutOnly(Snapshot snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        @Override
+        public int lockMode() {
+            return LOCK_SHARD;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+            snapshot.cut(c.worker);
+        }
+
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            reply.ok();
+        }
+    }
+
     @Override
     public String prepare(Tx tx, int kind) {
         if (kind == BGSAVE_SCHEDULE && current.get() != null) {
@@ -268,14 +329,8 @@ public final class RdbPersistence implements Persistence {
     private void run(Job job, boolean noFlush) {
         try {
             if (job.snapshot != null) {
-                Map<String, String> aux = new LinkedHashMap<>();
-                aux.put("redis-ver", Engine.REDIS_VERSION);
-                aux.put("redis-bits", "64");
-                aux.put("ctime", Long.toString(System.currentTimeMillis() / 1000));
-                aux.put("used-mem", Long.toString(Runtime.getRuntime().totalMemory()));
-                aux.put("aof-base", "0");
                 long bytes = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
-                        engine.settings().dbfilename.value(), aux);
+                        engine.settings().dbfilename.value(), aux());
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();
                 lastSaveMs = System.currentTimeMillis();
                 saves.incrementAndGet();

@@ -55,6 +55,11 @@ public final class Damselfly implements AutoCloseable {
         return server.settings();
     }
 
+    /** Saving, loading and snapshots (a snapshot to any sink: {@link RdbPersistence#snapshotTo}). */
+    public io.damselfly.repl.RdbPersistence persistence() {
+        return server.persistence();
+    }
+
     /** The engine, for tools that drive it in-process. */
     public Engine engine() {
         return server.engine();

@@ -139,6 +139,10 @@ final class Server implements Router, Host {
         return engine;
     }
 
+    RdbPersistence persistence() {
+        return persistence;
+    }
+
     int proactorCount() {
         return proactors.length;
     }

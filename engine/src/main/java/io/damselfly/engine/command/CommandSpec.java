@@ -129,6 +129,16 @@ public final class CommandSpec {
         this.selector = b.selector;
     }
 
+    /**
+     * An operation over every shard that the server runs for itself and no client can name
+     * (a snapshot's cut for a replica): not in any table, so it has no id and no statistics.
+     */
+    public static CommandSpec internal(String name, MultiShardOp op) {
+        CommandSpec spec = command(name, 1).allShards(op).build();
+        spec.id = -1;
+        return spec;
+    }
+
     public static Builder command(String name, int arity) {
         return new Builder(name.toLowerCase(Locale.ROOT), arity, null);
     }

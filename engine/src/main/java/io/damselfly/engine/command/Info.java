@@ -118,6 +118,7 @@ public final class Info {
         long errors = 0;
         long ops = 0;
         long bucketsAhead = 0;
+        long bucketsWalked = 0;
         for (Worker.Stats s : stats) {
             calls += s.commandsProcessed;
             expired += s.expiredKeys;
@@ -128,6 +129,7 @@ public final class Info {
             errors += s.errorReplies;
             ops += s.opsPerSec;
             bucketsAhead += s.bucketsAhead;
+            bucketsWalked += s.bucketsWalked;
         }
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         long usedMemory = used + heap.getUsed();
@@ -280,7 +282,8 @@ public final class Info {
                             .append("io_threaded_writes_processed:0\r\n")
                             .append("reply_buffer_shrinks:0\r\n")
                             .append("reply_buffer_expands:0\r\n")
-                            .append("damselfly_buckets_serialised_ahead:").append(bucketsAhead).append("\r\n");
+                            .append("damselfly_buckets_serialised_ahead:").append(bucketsAhead).append("\r\n")
+                            .append("damselfly_buckets_serialised_by_walker:").append(bucketsWalked).append("\r\n");
                 }
                 case "replication" -> sb.append("# Replication\r\n").append(engine.replicationInfo());
                 case "cpu" -> {

@@ -151,6 +151,21 @@ public final class Engine {
     }
 
     /**
+     * Runs an operation over every shard as the server itself, in the transaction order like a
+     * client's (exclusive on every shard with {@link io.damselfly.engine.command.MultiShardOp#LOCK_SHARD}):
+     * a snapshot's cut for a consumer that is not a command. The future gets the reply's first line.
+     */
+    public java.util.concurrent.CompletableFuture<String> allShards(io.damselfly.engine.command.CommandSpec spec) {
+        java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
+        post(0, w -> {
+            InternalClient c = new InternalClient(nextClientId(), 0, System.currentTimeMillis());
+            c.expect(reply);
+            w.startInternal(c, spec);
+        });
+        return reply;
+    }
+
+    /**
      * Runs a command as the server itself (BGSAVE for a save point, SAVE before a shutdown),
      * through an internal client homed on worker 0. The future gets the reply's first line
      * ("+OK", "-ERR ..."). Callable from any thread but the workers', which must not wait on it.

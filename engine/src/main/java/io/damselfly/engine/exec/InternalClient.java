@@ -17,6 +17,11 @@ public final class InternalClient extends Client {
         setFlag(FLAG_INTERNAL);
     }
 
+    /** The next reply goes to {@code reply} (an operation started without input bytes). */
+    void expect(CompletableFuture<String> reply) {
+        waiting.add(reply);
+    }
+
     /** Queues one command's bytes (RESP) and the future its reply completes; on the home thread. */
     void submit(byte[] command, CompletableFuture<String> reply) {
         int off = 0;

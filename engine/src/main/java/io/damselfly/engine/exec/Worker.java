@@ -181,6 +181,16 @@ public final class Worker {
         return null;
     }
 
+    /**
+     * Starts an operation over every shard for the internal client (see {@link Engine#allShards});
+     * on this worker's thread, which is the client's home.
+     */
+    void startInternal(InternalClient c, CommandSpec spec) {
+        startTx(c, spec, INTERNAL_REQUEST, 0, true);
+    }
+
+    private static final Request INTERNAL_REQUEST = Request.of("internal");
+
     /** Runs a task on this worker's thread (see {@link Engine#post}). */
     static final class Task extends Message {
         private final java.util.function.Consumer<Worker> body;
@@ -899,7 +909,9 @@ public final class Worker {
         String error = tx.op.precheck(tx, shard.databases());
         if (error != null) {
             reply.target(c.out, c.protocol).error(error);
-            failed[spec.id()]++;
+            if (spec.id() >= 0) {
+                failed[spec.id()]++;
+            }
             tx.reset();
             markFlush(c);
             return;
@@ -1063,7 +1075,7 @@ public final class Worker {
             reply.target(c.out, c.protocol);
             long errorsBefore = errorReplies;
             tx.op.reply(tx, reply);
-            if (errorReplies != errorsBefore) {
+            if (errorReplies != errorsBefore && tx.spec.id() >= 0) {
                 failed[tx.spec.id()]++;
             }
             if (c.silenced()) {
@@ -2065,6 +2077,7 @@ public final class Worker {
         s.usedMemory = shard.usedMemory();
         s.reservedMemory = shard.reservedMemory();
         s.bucketsAhead = shard.versions().bucketsSerialisedAhead();
+        s.bucketsWalked = shard.versions().bucketsWalked();
         int dbs = shard.databases();
         s.keys = new long[dbs];
         s.expires = new long[dbs];
@@ -2105,6 +2118,7 @@ public final class Worker {
         public long usedMemory;
         public long reservedMemory;
         public long bucketsAhead;
+        public long bucketsWalked;
         public long[] keys;
         public long[] expires;
         public int blocked;
