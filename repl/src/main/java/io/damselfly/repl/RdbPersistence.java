@@ -448,6 +448,7 @@ public final class RdbPersistence implements Persistence {
                 + "aof_last_cow_size:0\r\n"
                 + "module_fork_in_progress:0\r\n"
                 + "module_fork_last_cow_size:0\r\n"
-                + "damselfly_snapshots_in_progress:" + snapshots.inProgress() + "\r\n";
+                + "damselfly_snapshots_in_progress:" + snapshots.inProgress() + "\r\n"
+                + "damselfly_snapshot_buffered_bytes:" + snapshots.bufferedBytes() + "\r\n";
     }
 }

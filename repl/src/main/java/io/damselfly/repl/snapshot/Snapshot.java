@@ -87,6 +87,19 @@ public final class Snapshot {
         return failure;
     }
 
+    /** Bytes in the shards' queues (read from any thread: the queues are thread-safe). */
+    long bufferedBytes() {
+        long n = 0;
+        for (ShardCut c : cuts) {
+            if (c != null) {
+                for (Chunk k : c.queue()) {
+                    n += k.length();
+                }
+            }
+        }
+        return n;
+    }
+
     void wakeWalker() {
         Thread w = walker;
         if (w != null) {

@@ -18,6 +18,7 @@ public final class Snapshots {
     private final Engine engine;
     private final ShardHook[] hooks;
     private final AtomicInteger inProgress = new AtomicInteger();
+    private final java.util.Set<Snapshot> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile long timeoutNanos = TimeUnit.SECONDS.toNanos(60);
 
     public Snapshots(Engine engine) {
@@ -33,7 +34,18 @@ public final class Snapshots {
     /** A new snapshot; cut it on every shard (inside one transaction over all), then stream it. */
     public Snapshot create() {
         inProgress.incrementAndGet();
-        return new Snapshot(engine, this, QUEUE_CHUNKS, timeoutNanos);
+        Snapshot s = new Snapshot(engine, this, QUEUE_CHUNKS, timeoutNanos);
+        active.add(s);
+        return s;
+    }
+
+    /** Bytes of chunks waiting between the shards and the walkers, over every snapshot in progress. */
+    public long bufferedBytes() {
+        long n = 0;
+        for (Snapshot s : active) {
+            n += s.bufferedBytes();
+        }
+        return n;
     }
 
     /** Snapshots created and not yet finished or failed. */
@@ -43,7 +55,9 @@ public final class Snapshots {
 
     /** Called once per snapshot when it is over, whatever the outcome. */
     public void done(Snapshot s) {
-        inProgress.decrementAndGet();
+        if (active.remove(s)) {
+            inProgress.decrementAndGet();
+        }
     }
 
     ShardHook hook(Worker worker) {
