@@ -18,7 +18,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B -q
 
-.PHONY: build test run bench compat clean
+.PHONY: build test run bench compat clean bench-snapshot
 
 build:
 	$(MVN) package -DskipTests
@@ -31,6 +31,9 @@ run: build
 
 bench: build
 	bench/run.sh
+
+bench-snapshot: build
+	bench/snapshot.sh
 
 compat: build
 	tools/compat.sh "$(REDIS_SRC)"

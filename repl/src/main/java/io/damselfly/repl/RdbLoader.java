@@ -148,6 +148,21 @@ public final class RdbLoader {
         }
 
         @Override
+        public void resizeDb(int db, long size, long expires) {
+            if (db < 0 || db >= databases || size <= 0) {
+                return;
+            }
+            long perShard = size / engine.shards() + 1;
+            for (int s = 0; s < engine.shards(); s++) {
+                engine.post(s, w -> {
+                    if (w.shard().db(db).size() == 0) {
+                        w.shard().db(db).table().reserve(perShard);
+                    }
+                });
+            }
+        }
+
+        @Override
         public RdbReader.Elements key(int db, byte[] key, int kind, long expireAt) throws IOException {
             if (db < 0 || db >= databases) {
                 throw new IOException("the dump has keys in database " + db + " but the server has " + databases

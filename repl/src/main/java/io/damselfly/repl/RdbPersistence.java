@@ -227,6 +227,7 @@ public final class RdbPersistence implements Persistence {
      */
     public long snapshotTo(Snapshot.Sink sink) throws IOException {
         Snapshot s = snapshots.create();
+        s.cpuPercent((int) engine.settings().get("snapshot-cpu-percent").number());
         try {
             String reply = engine.allShards(CommandSpec.internal("snapshot", new CutOnly(s))).get();
             if (!reply.startsWith("+")) {
@@ -286,6 +287,9 @@ public final class RdbPersistence implements Persistence {
         }
         if (s != null) {
             s.keyDelay(engine.settings().get("rdb-key-save-delay").number());
+            if (kind == BGSAVE || kind == BGSAVE_SCHEDULE) {
+                s.cpuPercent((int) engine.settings().get("snapshot-cpu-percent").number());
+            }
         }
         lastTryMs = job.startMs;
         tx.payload = job;
@@ -334,8 +338,8 @@ public final class RdbPersistence implements Persistence {
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();
                 lastSaveMs = System.currentTimeMillis();
                 saves.incrementAndGet();
-                LOG.info("DB saved on disk: {} keys, {} bytes in {} ms", job.snapshot.keysWritten(), bytes,
-                        lastSaveMs - job.startMs);
+                LOG.info("DB saved on disk: {} keys, {} bytes in {} ms (fsync {} ms)", job.snapshot.keysWritten(), bytes,
+                        lastSaveMs - job.startMs, RdbFile.lastFsyncNanos / 1_000_000);
             }
             if (job.kind == RELOAD) {
                 if (!noFlush) {

@@ -358,6 +358,30 @@ public final class KeyTable {
         segmentCount++;
     }
 
+    /**
+     * Grows the table ahead of about {@code entries} keys (a dump's RESIZEDB hint), to segments
+     * about three quarters full, so that a load does not split segments one insert at a time.
+     * The directory doubles to the target depth first, so no split below doubles it again.
+     */
+    public void reserve(long entries) {
+        long segments = Math.max(1, (entries + SLOTS * 3 / 4 - 1) / (SLOTS * 3 / 4));
+        int target = Math.min(MAX_DEPTH - 4, 64 - Long.numberOfLeadingZeros(segments - 1));
+        while (globalDepth < target) {
+            long[] bigger = new long[dir.length * 2];
+            for (int i = 0; i < dir.length; i++) {
+                bigger[2 * i] = dir[i];
+                bigger[2 * i + 1] = dir[i];
+            }
+            dir = bigger;
+            globalDepth++;
+        }
+        for (int i = 0; i < dir.length; i++) {
+            while (depth(slab.page(dir[i]), dir[i] & Slab.OFFSET_MASK) < target) {
+                split(dir[i], i);
+            }
+        }
+    }
+
     /** The overflow map that the segment's entries imply (homes of entries beyond their window). */
     private static long overflowMap(MemorySegment page, long base) {
         long map = 0;

@@ -115,9 +115,26 @@ public class RdbOut {
         writeString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.nativeOrder());
+
     /** A string stored off the heap (a key's value in the slab), copied in spill-sized pieces. */
     public void writeString(MemorySegment seg, long off, int len) {
         writeLength(len);
+        if (len <= 64) {
+            // Small strings (most keys and values): eight bytes at a time, no bulk-copy call,
+            // whose fixed cost is larger than the copy itself at these sizes.
+            ensure(len + 8);
+            int i = 0;
+            for (; i + 8 <= len; i += 8) {
+                LONGS.set(buf, pos + i, seg.get(ValueLayout.JAVA_LONG_UNALIGNED, off + i));
+            }
+            for (; i < len; i++) {
+                buf[pos + i] = seg.get(ValueLayout.JAVA_BYTE, off + i);
+            }
+            pos += len;
+            return;
+        }
         int done = 0;
         while (done < len) {
             int n = spillAt == Integer.MAX_VALUE ? len - done : Math.min(len - done, Math.max(4096, spillAt - pos));

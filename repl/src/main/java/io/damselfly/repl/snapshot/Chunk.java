@@ -11,7 +11,8 @@ package io.damselfly.repl.snapshot;
  * @param batchEnd the last chunk of a batch the walker asked for
  * @param last     the shard has no more buckets for this cut
  * @param keys     how many entries begin in the chunk
+ * @param nanos    on a batch's last chunk, the shard time the batch took
  */
 record Chunk(byte[] data, int length, boolean boundary, int startDb, int endDb, boolean batchEnd, boolean last,
-        int keys) {
+        int keys, long nanos) {
 }

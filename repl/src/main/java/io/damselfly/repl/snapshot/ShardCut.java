@@ -7,6 +7,7 @@ import io.damselfly.repl.rdb.Rdb;
 import io.damselfly.repl.rdb.RdbOut;
 import io.damselfly.repl.rdb.ValueWriter;
 
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -34,8 +35,13 @@ final class ShardCut extends RdbOut {
     private final KeyTable[] tables;
     private final ValueWriter values = new ValueWriter();
     private final ArrayBlockingQueue<Chunk> queue;
+    /** Buffers the walker has written out, for the next chunks: a save allocates no garbage per chunk. */
+    private final ArrayBlockingQueue<byte[]> free;
     private final long timeoutNanos;
 
+    private final long[] slots = new long[KeyTable.SLOTS_PER_BUCKET];
+    /** Where the touching loads go, so that the JIT keeps them. */
+    int sink;
     private int walkDb;
     private long walkCursor;
     private boolean walked;
@@ -59,6 +65,7 @@ final class ShardCut extends RdbOut {
             tables[i] = shard.db(i).table();
         }
         this.queue = new ArrayBlockingQueue<>(queueChunks);
+        this.free = new ArrayBlockingQueue<>(queueChunks + 2);
         this.timeoutNanos = timeoutNanos;
         this.spillAt = CHUNK;
     }
@@ -95,20 +102,30 @@ final class ShardCut extends RdbOut {
             return; // a table created after the cut (none today: tables live as long as the shard)
         }
         int first = bucket * KeyTable.SLOTS_PER_BUCKET;
-        for (int i = 0; i < KeyTable.SLOTS_PER_BUCKET && !failed; i++) {
+        int n = 0;
+        int touched = 0;
+        for (int i = 0; i < KeyTable.SLOTS_PER_BUCKET; i++) {
             long slot = table.slotAt(segment, first + i);
-            if (slot == 0) {
-                continue;
+            if (slot != 0) {
+                long a = KeyTable.address(slot);
+                slots[n++] = a;
+                // Independent loads of every entry's first byte, before any is serialised: the
+                // cache misses of the bucket's entries overlap instead of coming one by one.
+                touched += accessor.page(a).get(ValueLayout.JAVA_BYTE, Keyspace.offset(a) + 1);
             }
+        }
+        sink += touched;
+        for (int i = 0; i < n && !failed; i++) {
             if (d != db) {
                 writeByte(Rdb.OPCODE_SELECTDB);
                 writeLength(d);
                 db = d;
             }
-            values.writeEntry(this, accessor, KeyTable.address(slot));
+            values.writeEntry(this, accessor, slots[i]);
             keys++;
             chunkKeys++;
-            if (pos >= CHUNK) {
+            if (pos >= CHUNK || continued) {
+                // an entry that spilled ends its run of chunks now: the walker waits for it
                 emit(true, false, false);
             }
         }
@@ -116,6 +133,10 @@ final class ShardCut extends RdbOut {
 
     /** One batch of the walk: buckets until {@link #BATCH_BYTES} were produced or the tables are done. */
     void walk() {
+        if (walked) {
+            return; // a request that was already on its way when the walk ended
+        }
+        long t0 = System.nanoTime();
         long produced = 0;
         while (!walked && !failed && produced < BATCH_BYTES) {
             KeyTable t = tables[walkDb];
@@ -133,12 +154,19 @@ final class ShardCut extends RdbOut {
                 }
             }
         }
+        batchNanos = System.nanoTime() - t0;
         emit(true, true, walked);
     }
+
+    private long batchNanos;
+
+    /** A chunk ended inside the current entry; its rest must follow before the walker moves on. */
+    private boolean continued;
 
     @Override
     protected void spill() {
         emit(false, false, false);
+        continued = true;
     }
 
     private void emit(boolean boundary, boolean batchEnd, boolean last) {
@@ -146,10 +174,14 @@ final class ShardCut extends RdbOut {
             pos = 0;
             return;
         }
-        Chunk c = new Chunk(buf, pos, boundary, chunkStartDb, db, batchEnd, last, chunkKeys);
+        if (boundary) {
+            continued = false;
+        }
+        Chunk c = new Chunk(buf, pos, boundary, chunkStartDb, db, batchEnd, last, chunkKeys, batchEnd ? batchNanos : 0);
         chunkStartDb = db;
         chunkKeys = 0;
-        buf = new byte[CHUNK + 1024];
+        byte[] next = free.poll();
+        buf = next != null ? next : new byte[CHUNK + 1024];
         pos = 0;
         try {
             if (!queue.offer(c)) {
@@ -165,6 +197,13 @@ final class ShardCut extends RdbOut {
             return;
         }
         snapshot.wakeWalker();
+    }
+
+    /** The walker is done with a chunk's bytes (a buffer that grew for a large entry is dropped). */
+    void recycle(byte[] b) {
+        if (b.length == CHUNK + 1024) {
+            free.offer(b);
+        }
     }
 
     /** The sink stopped taking data for too long: this cut stops producing; the snapshot fails. */

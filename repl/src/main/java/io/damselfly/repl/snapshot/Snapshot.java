@@ -21,7 +21,10 @@ import java.util.concurrent.locks.LockSupport;
  * per shard, whatever the dataset's size or the write rate.
  */
 public final class Snapshot {
-    /** Where the entries go: a file now, a replica's socket later. Called on the walker's thread. */
+    /**
+     * Where the entries go: a file now, a replica's socket later. Called on the walker's thread; the
+     * bytes are valid only during the call (their buffer is reused).
+     */
     public interface Sink {
         void write(byte[] b, int off, int len) throws IOException;
     }
@@ -59,12 +62,40 @@ public final class Snapshot {
         hook.add(c);
         cuts[worker.index()] = c; // published to the walker by the transaction's message hand-offs
         dirtyAtCut.addAndGet(worker.shard().dirty());
+        for (int d = 0; d < Math.min(dbSizes.length(), worker.shard().databases()); d++) {
+            dbSizes.addAndGet(d, worker.shard().db(d).size());
+            dbExpires.addAndGet(d, worker.shard().db(d).expiringCount());
+        }
         cutsTaken.incrementAndGet();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLongArray dbSizes = new java.util.concurrent.atomic.AtomicLongArray(16);
+    private final java.util.concurrent.atomic.AtomicLongArray dbExpires = new java.util.concurrent.atomic.AtomicLongArray(16);
+
+    /** Keys in database {@code db} at the cut (over all shards), for RESIZEDB. */
+    public long keysAtCut(int db) {
+        return db < dbSizes.length() ? dbSizes.get(db) : 0;
+    }
+
+    /** Keys with a deadline in database {@code db} at the cut. */
+    public long expiresAtCut(int db) {
+        return db < dbExpires.length() ? dbExpires.get(db) : 0;
     }
 
     public long dirtyAtCut() {
         return dirtyAtCut.get();
     }
+
+    /**
+     * Paces the walk so that it takes at most {@code percent} of each shard's time: after a
+     * batch that took t on a shard, the next is asked for t * (100 / percent - 1) later. Writes
+     * that meet an unwritten bucket still serialise it at once. 100 walks at full speed (SAVE).
+     */
+    public void cpuPercent(int percent) {
+        this.cpuPercent = Math.max(1, Math.min(100, percent));
+    }
+
+    private volatile int cpuPercent = 100;
 
     public void keyDelay(long micros) {
         this.keyDelayMicros = micros;
@@ -130,16 +161,34 @@ public final class Snapshot {
         int n = cuts.length;
         boolean[] done = new boolean[n];
         int remaining = n;
+        // At full speed each shard has a second batch asked for while it works on the first,
+        // so it never waits for the walker's round trip; paced, one at a time.
         for (int s = 0; s < n; s++) {
             requestBatch(s);
+            if (cpuPercent >= 100) {
+                requestBatch(s);
+            }
         }
         int outDb = -1;
         int next = 0;
+        long[] requestAt = new long[n]; // a paced batch request falls due (nanoTime), 0 for none
         RdbOut select = new RdbOut(16);
         try {
             while (remaining > 0) {
                 if (failed) {
                     throw new IOException("snapshot failed: " + failure);
+                }
+                long now = System.nanoTime();
+                long wait = 10_000_000L;
+                for (int s = 0; s < n; s++) {
+                    if (requestAt[s] != 0) {
+                        if (now - requestAt[s] >= 0) {
+                            requestAt[s] = 0;
+                            requestBatch(s);
+                        } else {
+                            wait = Math.min(wait, requestAt[s] - now);
+                        }
+                    }
                 }
                 Chunk c = null;
                 int from = -1;
@@ -151,7 +200,7 @@ public final class Snapshot {
                     }
                 }
                 if (c == null) {
-                    LockSupport.parkNanos(this, 10_000_000L);
+                    LockSupport.parkNanos(this, wait);
                     continue;
                 }
                 next = (from + 1) % n;
@@ -164,6 +213,7 @@ public final class Snapshot {
                         sink.write(select.array(), 0, select.size());
                     }
                     sink.write(c.data(), 0, c.length());
+                    cuts[from].recycle(c.data());
                     if (keyDelayMicros > 0 && c.keys() > 0) {
                         LockSupport.parkNanos(keyDelayMicros * 1000L * c.keys());
                     }
@@ -176,7 +226,12 @@ public final class Snapshot {
                         remaining--;
                         registry.finish(cuts[from]);
                     } else if (c.batchEnd()) {
-                        requestBatch(from);
+                        int pct = cpuPercent;
+                        if (pct >= 100) {
+                            requestBatch(from);
+                        } else {
+                            requestAt[from] = (System.nanoTime() + c.nanos() * (100 - pct) / pct) | 1;
+                        }
                     }
                     if (c.boundary()) {
                         break;
