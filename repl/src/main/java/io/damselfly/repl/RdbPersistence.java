@@ -422,36 +422,8 @@ public final class RdbPersistence implements Persistence {
         Job job = current.get();
         boolean bg = job != null && (job.kind == BGSAVE || job.kind == BGSAVE_SCHEDULE);
         long now = System.currentTimeMillis();
-        return "loading:" + (loading ? 1 : 0) + "\r\n"
-                + "async_loading:0\r\n"
-                + "current_cow_peak:0\r\n"
-                + "current_cow_size:0\r\n"
-                + "current_cow_size_age:0\r\n"
-                + "current_fork_perc:0.00\r\n"
-                + "current_save_keys_processed:0\r\n"
-                + "current_save_keys_total:0\r\n"
-                + "rdb_changes_since_last_save:" + Math.max(0, dirty - dirtyAtLastSave) + "\r\n"
-                + "rdb_bgsave_in_progress:" + (bg ? 1 : 0) + "\r\n"
-                + "rdb_last_save_time:" + lastSaveMs / 1000 + "\r\n"
-                + "rdb_last_bgsave_status:" + (lastBgsaveOk ? "ok" : "err") + "\r\n"
-                + "rdb_last_bgsave_time_sec:" + lastBgsaveSeconds + "\r\n"
-                + "rdb_current_bgsave_time_sec:" + (bg ? (now - job.startMs) / 1000 : -1) + "\r\n"
-                + "rdb_saves:" + saves.get() + "\r\n"
-                + "rdb_last_cow_size:0\r\n"
-                + "rdb_last_load_keys_expired:" + lastLoadExpired + "\r\n"
-                + "rdb_last_load_keys_loaded:" + lastLoadLoaded + "\r\n"
-                + "aof_enabled:0\r\n"
-                + "aof_rewrite_in_progress:0\r\n"
-                + "aof_rewrite_scheduled:0\r\n"
-                + "aof_last_rewrite_time_sec:-1\r\n"
-                + "aof_current_rewrite_time_sec:-1\r\n"
-                + "aof_last_bgrewrite_status:ok\r\n"
-                + "aof_rewrites:0\r\n"
-                + "aof_rewrites_consecutive_failures:0\r\n"
-                + "aof_last_write_status:ok\r\n"
-                + "aof_last_cow_size:0\r\n"
-                + "module_fork_in_progress:0\r\n"
-                + "module_fork_last_cow_size:0\r\n"
+        return Persistence.fields(loading, Math.max(0, dirty - dirtyAtLastSave), bg, lastSaveMs, lastBgsaveOk,
+                lastBgsaveSeconds, bg ? (now - job.startMs) / 1000 : -1, saves.get(), lastLoadExpired, lastLoadLoaded)
                 + "damselfly_snapshots_in_progress:" + snapshots.inProgress() + "\r\n"
                 + "damselfly_snapshot_buffered_bytes:" + snapshots.bufferedBytes() + "\r\n";
     }

@@ -89,14 +89,7 @@ class SnapshotTest {
     void imageEqualsTheDatasetAtTheCutWhileEveryTypeIsWritten() throws Exception {
         try (TestServer s = new TestServer("--threads", "3"); Jedis j = s.jedis()) {
             // enough keys that the walk takes a while, and the table grows during it
-            for (int i = 0; i < 30_000; i += 1000) {
-                String[] kv = new String[2000];
-                for (int k = 0; k < 1000; k++) {
-                    kv[2 * k] = "seed:" + (i + k);
-                    kv[2 * k + 1] = "v" + (i + k);
-                }
-                j.mset(kv);
-            }
+            PersistenceTest.seed(j, "seed:", 30_000);
             j.configSet("rdb-key-save-delay", "30");
             AtomicBoolean stop = new AtomicBoolean();
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -227,14 +220,7 @@ class SnapshotTest {
     @Test
     void twoSnapshotsRunTogetherAndBothEqualTheirCut() throws Exception {
         try (TestServer s = new TestServer("--threads", "2"); Jedis j = s.jedis()) {
-            for (int i = 0; i < 20_000; i += 1000) {
-                String[] kv = new String[2000];
-                for (int k = 0; k < 1000; k++) {
-                    kv[2 * k] = "seed:" + (i + k);
-                    kv[2 * k + 1] = "v" + (i + k);
-                }
-                j.mset(kv);
-            }
+            PersistenceTest.seed(j, "seed:", 20_000);
             j.configSet("rdb-key-save-delay", "100");
             assertEquals("Background saving started", j.bgsave());
             RdbPersistence p = s.server.persistence();

@@ -45,4 +45,40 @@ public interface Persistence {
 
     /** The unix ms of the last successful save (LASTSAVE). */
     long lastSaveMs();
+
+    /** Redis 7.0's INFO persistence fields, in its order (no fork and no AOF: those stay at rest). */
+    static String fields(boolean loading, long changes, boolean bgsave, long lastSaveMs, boolean lastBgsaveOk,
+                         long lastBgsaveSeconds, long currentBgsaveSeconds, long saves, long loadExpired,
+                         long loadLoaded) {
+        return "loading:" + (loading ? 1 : 0) + "\r\n"
+                + "async_loading:0\r\n"
+                + "current_cow_peak:0\r\n"
+                + "current_cow_size:0\r\n"
+                + "current_cow_size_age:0\r\n"
+                + "current_fork_perc:0.00\r\n"
+                + "current_save_keys_processed:0\r\n"
+                + "current_save_keys_total:0\r\n"
+                + "rdb_changes_since_last_save:" + changes + "\r\n"
+                + "rdb_bgsave_in_progress:" + (bgsave ? 1 : 0) + "\r\n"
+                + "rdb_last_save_time:" + lastSaveMs / 1000 + "\r\n"
+                + "rdb_last_bgsave_status:" + (lastBgsaveOk ? "ok" : "err") + "\r\n"
+                + "rdb_last_bgsave_time_sec:" + lastBgsaveSeconds + "\r\n"
+                + "rdb_current_bgsave_time_sec:" + currentBgsaveSeconds + "\r\n"
+                + "rdb_saves:" + saves + "\r\n"
+                + "rdb_last_cow_size:0\r\n"
+                + "rdb_last_load_keys_expired:" + loadExpired + "\r\n"
+                + "rdb_last_load_keys_loaded:" + loadLoaded + "\r\n"
+                + "aof_enabled:0\r\n"
+                + "aof_rewrite_in_progress:0\r\n"
+                + "aof_rewrite_scheduled:0\r\n"
+                + "aof_last_rewrite_time_sec:-1\r\n"
+                + "aof_current_rewrite_time_sec:-1\r\n"
+                + "aof_last_bgrewrite_status:ok\r\n"
+                + "aof_rewrites:0\r\n"
+                + "aof_rewrites_consecutive_failures:0\r\n"
+                + "aof_last_write_status:ok\r\n"
+                + "aof_last_cow_size:0\r\n"
+                + "module_fork_in_progress:0\r\n"
+                + "module_fork_last_cow_size:0\r\n";
+    }
 }

@@ -311,13 +311,7 @@ public final class KeyTable {
         long base = seg & Slab.OFFSET_MASK;
         int depth = depth(page, base);
         if (depth == globalDepth) {
-            long[] bigger = new long[dir.length * 2];
-            for (int i = 0; i < dir.length; i++) {
-                bigger[2 * i] = dir[i];
-                bigger[2 * i + 1] = dir[i];
-            }
-            dir = bigger;
-            globalDepth++;
+            doubleDirectory();
             dirIndex = dirIndex * 2;
         }
         // Every bucket of the segment changes: a snapshot must have them all first.
@@ -367,19 +361,24 @@ public final class KeyTable {
         long segments = Math.max(1, (entries + SLOTS * 3 / 4 - 1) / (SLOTS * 3 / 4));
         int target = Math.min(MAX_DEPTH - 4, 64 - Long.numberOfLeadingZeros(segments - 1));
         while (globalDepth < target) {
-            long[] bigger = new long[dir.length * 2];
-            for (int i = 0; i < dir.length; i++) {
-                bigger[2 * i] = dir[i];
-                bigger[2 * i + 1] = dir[i];
-            }
-            dir = bigger;
-            globalDepth++;
+            doubleDirectory();
         }
         for (int i = 0; i < dir.length; i++) {
             while (depth(slab.page(dir[i]), dir[i] & Slab.OFFSET_MASK) < target) {
                 split(dir[i], i);
             }
         }
+    }
+
+    /** Doubles the directory: every segment is then named by two neighbouring entries. */
+    private void doubleDirectory() {
+        long[] bigger = new long[dir.length * 2];
+        for (int i = 0; i < dir.length; i++) {
+            bigger[2 * i] = dir[i];
+            bigger[2 * i + 1] = dir[i];
+        }
+        dir = bigger;
+        globalDepth++;
     }
 
     /** The overflow map that the segment's entries imply (homes of entries beyond their window). */
