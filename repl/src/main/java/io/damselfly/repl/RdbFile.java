@@ -44,7 +44,7 @@ public final class RdbFile {
     /** A sink that buffers and hands full buffers to a file channel. */
     static final class ChannelSink implements Snapshot.Sink {
         private final FileChannel ch;
-        private final ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+        private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER); // no hidden copy in write
 
         ChannelSink(FileChannel ch) {
             this.ch = ch;

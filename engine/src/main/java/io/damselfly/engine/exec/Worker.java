@@ -191,6 +191,11 @@ public final class Worker {
 
     private static final Request INTERNAL_REQUEST = Request.of("internal");
 
+    /** Commands this worker has run since it started (a snapshot walk paces itself only while there are some). */
+    public long commandsProcessed() {
+        return commandsProcessed;
+    }
+
     /** Runs a task on this worker's thread (see {@link Engine#post}). */
     static final class Task extends Message {
         private final java.util.function.Consumer<Worker> body;

@@ -145,7 +145,7 @@ public final class Snapshot {
     }
 
     private void requestBatch(int shard) {
-        engine.post(shard, w -> cuts[shard].walk());
+        engine.post(shard, w -> cuts[shard].walk(w));
     }
 
     /**
@@ -227,7 +227,7 @@ public final class Snapshot {
                         registry.finish(cuts[from]);
                     } else if (c.batchEnd()) {
                         int pct = cpuPercent;
-                        if (pct >= 100) {
+                        if (pct >= 100 || c.nanos() == 0) {
                             requestBatch(from);
                         } else {
                             requestAt[from] = (System.nanoTime() + c.nanos() * (100 - pct) / pct) | 1;

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Snapshots {
     /** Chunks of 64 KiB a shard may have waiting for the walker, per snapshot. */
-    public static final int QUEUE_CHUNKS = 256;
+    public static final int QUEUE_CHUNKS = 16;
 
     private final Engine engine;
     private final ShardHook[] hooks;
