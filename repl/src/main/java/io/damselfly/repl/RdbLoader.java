@@ -2,6 +2,7 @@ package io.damselfly.repl;
 
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.exec.Engine;
+import io.damselfly.engine.shard.Keyspace;
 import io.damselfly.repl.rdb.RdbException;
 import io.damselfly.repl.rdb.RdbIn;
 import io.damselfly.repl.rdb.KeyWrites;
@@ -77,14 +78,22 @@ public final class RdbLoader {
 
     /** A shard's writes gathered for one hop. */
     private static final class Batch {
-        List<Request> requests = new ArrayList<>();
+        /** A write ({@link Request}) or a plain string to store ({@link StringKey}). */
+        List<Object> items = new ArrayList<>();
         List<Integer> dbs = new ArrayList<>();
         long bytes;
     }
 
-    private void add(int shard, int db, Request r, long size) throws IOException {
+    /**
+     * A string key goes straight into the keyspace (the bulk of most dumps): no command
+     * dispatch, and its deadline in the same step.
+     */
+    private record StringKey(byte[] key, byte[] value, long expireAt) {
+    }
+
+    private void add(int shard, int db, Object r, long size) throws IOException {
         Batch b = batches[shard];
-        b.requests.add(r);
+        b.items.add(r);
         b.dbs.add(db);
         b.bytes += size;
         if (b.bytes >= BATCH_BYTES) {
@@ -94,7 +103,7 @@ public final class RdbLoader {
 
     private void send(int shard) throws IOException {
         Batch b = batches[shard];
-        if (b.requests.isEmpty()) {
+        if (b.items.isEmpty()) {
             return;
         }
         batches[shard] = new Batch();
@@ -106,8 +115,14 @@ public final class RdbLoader {
         }
         engine.post(shard, w -> {
             try {
-                for (int i = 0; i < b.requests.size(); i++) {
-                    String error = w.applyLocal(b.dbs.get(i), b.requests.get(i));
+                for (int i = 0; i < b.items.size(); i++) {
+                    Object item = b.items.get(i);
+                    if (item instanceof StringKey s) {
+                        w.shard().db(b.dbs.get(i)).putString(s.key, 0, s.key.length, s.value, 0, s.value.length,
+                                s.expireAt >= 0 ? s.expireAt : Keyspace.NO_EXPIRE);
+                        continue;
+                    }
+                    String error = w.applyLocal(b.dbs.get(i), (Request) item);
                     if (error != null) {
                         applyError.compareAndSet(null, error);
                     }
@@ -177,13 +192,39 @@ public final class RdbLoader {
             this.db = db;
             this.shard = engine.shardOf(key, 0, key.length);
             this.expireAt = expireAt;
+            if (kind == RdbReader.STRING) {
+                stringKey = key;
+                return string;
+            }
+            stringKey = null;
             return writes.begin(key, kind);
         }
+
+        private byte[] stringKey;
+        private final RdbReader.Elements string = new RdbReader.Elements() {
+            public void string(byte[] value) throws IOException {
+                add(shard, db, new StringKey(stringKey, value, expireAt), stringKey.length + value.length + 48);
+            }
+
+            public void element(byte[] e) {
+                throw new IllegalStateException("a string has no elements");
+            }
+
+            public void pair(byte[] f, byte[] v) {
+                throw new IllegalStateException("a string has no elements");
+            }
+
+            public void member(byte[] m, double s) {
+                throw new IllegalStateException("a string has no elements");
+            }
+        };
 
         @Override
         public void endKey() throws IOException {
             if (!skipping) {
-                writes.end(expireAt);
+                if (stringKey == null) {
+                    writes.end(expireAt);
+                }
                 loaded++;
             }
         }

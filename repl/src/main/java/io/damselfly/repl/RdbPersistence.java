@@ -108,7 +108,13 @@ public final class RdbPersistence implements Persistence {
             RdbLoader.Result r = RdbLoader.load(engine, in, true);
             lastLoadLoaded = r.keysLoaded();
             lastLoadExpired = r.keysExpired();
+            dirtyAtLastSave = dirtyNow(); // what was loaded is what is on disk
+            lastSaveMs = System.currentTimeMillis();
             return r;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            flushAll();
+            throw new IOException("interrupted while loading " + file);
         } catch (IOException | RuntimeException e) {
             flushAll(); // never half-loaded
             throw new IOException("Error loading " + file + ": " + e.getMessage(), e);

@@ -56,6 +56,7 @@ class RdbInteropTest {
             assertEquals("skiplist", j.objectEncoding("db0:zset-large"));
             assertEquals("intset", j.objectEncoding("db0:set-ints"));
             assertTrue(j.info("persistence").contains("rdb_last_load_keys_loaded:" + expected.size()));
+            assertTrue(j.info("persistence").contains("rdb_changes_since_last_save:0"), "a load is not a change");
         }
     }
 
