@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * load is the dataset plus the parser's buffer and those batches.
  */
 public final class RdbLoader {
-    static final int BATCH_BYTES = 256 * 1024;
-    static final int IN_FLIGHT = 4;
+    static final int BATCH_BYTES = 128 * 1024;
+    static final int IN_FLIGHT = 2;
 
 
     /** What a load found. */

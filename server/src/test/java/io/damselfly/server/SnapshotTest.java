@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -258,6 +259,41 @@ class SnapshotTest {
                     assertEquals(Long.valueOf(i), image.get("0 seed:" + i).first(), "seed:" + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void bigValuesStreamInChunksAndComeBackWhole() throws Exception {
+        try (TestServer s = new TestServer("--threads", "2"); Jedis j = s.jedis()) {
+            byte[] big = new byte[20 << 20];
+            new java.util.Random(7).nextBytes(big);
+            j.set("big-string".getBytes(StandardCharsets.UTF_8), big);
+            for (int i = 0; i < 200_000; i += 1000) {
+                Map<String, String> fields = new HashMap<>();
+                String[] elements = new String[1000];
+                Map<String, Double> members = new HashMap<>();
+                for (int k = 0; k < 1000; k++) {
+                    fields.put("f" + (i + k), "v" + (i + k));
+                    elements[k] = "e" + (i + k);
+                    members.put("m" + (i + k), (double) (i + k));
+                }
+                j.hset("big-hash", fields);
+                j.rpush("big-list", elements);
+                j.zadd("big-zset", members);
+                j.sadd("big-set", elements);
+            }
+            TreeMap<String, String> expected = Dataset.read(j);
+            long[] largestWrite = new long[1];
+            ByteArrayOutputStream image = new ByteArrayOutputStream();
+            s.server.persistence().snapshotTo((b, off, len) -> {
+                largestWrite[0] = Math.max(largestWrite[0], len);
+                image.write(b, off, len);
+            });
+            // no chunk held a whole value: every hand-off is at most a chunk and one small piece
+            assertTrue(largestWrite[0] <= 64 * 1024 + 8 * 1024, "a write of " + largestWrite[0] + " bytes");
+            Path file = s.dir.resolve("image.rdb");
+            Files.write(file, image.toByteArray());
+            assertEquals(expected, Dataset.readRdb(file));
         }
     }
 }
