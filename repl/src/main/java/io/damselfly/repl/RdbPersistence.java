@@ -204,10 +204,23 @@ public final class RdbPersistence implements Persistence {
         }
     }
 
-    /** SAVE through the transaction order, waiting for the file; "+OK" or the error reply. */
+    /**
+     * SAVE through the transaction order, waiting for the file; "+OK" or the error reply. A
+     * background save in progress is waited for first (Redis kills its child; there is no
+     * child here, and the save under way is as good a start as any).
+     */
     public String saveNow() {
         try {
-            return engine.execute("SAVE").get();
+            for (int attempt = 0; ; attempt++) {
+                String reply = engine.execute("SAVE").get();
+                if (!reply.contains("already in progress") || attempt >= 6000) {
+                    return reply;
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "-ERR interrupted";
         } catch (Exception e) {
             return "-ERR " + e.getMessage();
         }

@@ -137,10 +137,14 @@ class PersistenceTest {
             }
             second.awaitTermination();
         }
-        // a plain SHUTDOWN saves when save points are set, as Redis does
+        // a plain SHUTDOWN saves when save points are set, as Redis does, after a BGSAVE under way
         Damselfly third = Damselfly.start("--port", "0", "--dir", dir.toString(), "--save", "3600 1");
         try (Jedis j = new Jedis("127.0.0.1", third.port())) {
             assertFalse(j.exists("not-saved"));
+            seed(j, "slow", 2000);
+            j.configSet("rdb-key-save-delay", "500");
+            assertEquals("Background saving started", j.bgsave());
+            j.configSet("rdb-key-save-delay", "0");
             j.set("saved-on-shutdown", "x");
             try {
                 j.shutdown();

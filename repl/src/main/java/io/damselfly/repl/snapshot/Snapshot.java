@@ -118,7 +118,10 @@ public final class Snapshot {
         return failure;
     }
 
-    /** Bytes in the shards' queues (read from any thread: the queues are thread-safe). */
+    /**
+     * Bytes in the shards' queues, read from any thread (INFO): the queues are thread-safe; a
+     * slot of {@code cuts} not yet seen from this thread reads null and counts nothing.
+     */
     long bufferedBytes() {
         long n = 0;
         for (ShardCut c : cuts) {
