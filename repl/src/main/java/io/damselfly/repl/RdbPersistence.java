@@ -429,6 +429,24 @@ public final class RdbPersistence implements Persistence {
         return DumpPayload.decode(key, payload, engine.settings().get("rdbchecksum").value().equals("yes"));
     }
 
+    // ------------------------------------------------------------------ full sync
+
+    @Override
+    public void fullSync(java.io.OutputStream out) throws IOException {
+        byte[] mark = new byte[40];
+        String hex = "0123456789abcdef";
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < mark.length; i++) {
+            mark[i] = (byte) hex.charAt(random.nextInt(16));
+        }
+        out.write(("$EOF:" + new String(mark, java.nio.charset.StandardCharsets.US_ASCII) + "\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long bytes = snapshotTo(out::write);
+        out.write(mark);
+        out.flush();
+        LOG.info("Full copy of {} bytes sent to a replica or redis-cli", bytes);
+    }
+
     // ------------------------------------------------------------------ INFO
 
     @Override

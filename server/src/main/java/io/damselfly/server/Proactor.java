@@ -464,6 +464,49 @@ final class Proactor implements Runnable {
         server.forget(c);
     }
 
+    /**
+     * Takes a connection out of this event loop for blocking I/O on a virtual thread (a full
+     * sync streams its RDB so): what is queued for it is written first, its key is cancelled
+     * and flushed from the selector, and the channel turns blocking.
+     */
+    void takeOver(Connection c, io.damselfly.engine.exec.Host.Takeover body) {
+        if (c.closed()) {
+            return;
+        }
+        connections.remove(c);
+        worker.flushQueue().remove(c);
+        Worker.flushed(c);
+        try {
+            c.key.cancel();
+            selector.selectNow(); // deregisters the cancelled key, so the channel may block
+            c.channel.configureBlocking(true);
+            java.nio.ByteBuffer pending = c.writeView();
+            while (pending.hasRemaining()) {
+                c.channel.write(pending);
+            }
+        } catch (IOException e) {
+            close(c);
+            return;
+        }
+        c.owner = null;
+        Thread.ofVirtual().name("damselfly-takeover-" + c.id()).start(() -> {
+            try (java.io.OutputStream out = new java.io.BufferedOutputStream(
+                    java.nio.channels.Channels.newOutputStream(c.channel), 64 * 1024)) {
+                body.run(out);
+            } catch (IOException | RuntimeException e) {
+                LOG.info("Connection {} taken over ended: {}", c.id(), e.getMessage());
+            } finally {
+                try {
+                    c.channel.close();
+                } catch (IOException e) {
+                    // gone
+                }
+                c.setFlag(Client.FLAG_CLOSED);
+                server.forget(c);
+            }
+        });
+    }
+
     /** Hands a connection to another proactor: it leaves this selector and joins the other's. */
     void transfer(Connection c, int target) {
         if (target == index) {

@@ -224,6 +224,18 @@ final class Server implements Router, Host {
         return true;
     }
 
+    @Override
+    public boolean takeOver(Client client, Takeover body) {
+        Connection c = (Connection) client;
+        Proactor p = c.owner;
+        if (p == null) {
+            return false;
+        }
+        c.stopCommands(); // no more commands from it; the proactor detaches it after this one
+        send(p.index, new ServerMessages.TakeOver(c, body));
+        return true;
+    }
+
     void forget(Connection c) {
         clients.remove(c.id());
     }

@@ -26,6 +26,25 @@ final class ServerMessages {
         }
     }
 
+    /** Take this connection out of the event loop for blocking output (a full sync). */
+    static final class TakeOver extends Message {
+        private final Connection connection;
+        private final io.damselfly.engine.exec.Host.Takeover body;
+
+        TakeOver(Connection connection, io.damselfly.engine.exec.Host.Takeover body) {
+            this.connection = connection;
+            this.body = body;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            Proactor p = proactor(worker);
+            if (connection.owner == p) {
+                p.takeOver(connection, body);
+            }
+        }
+    }
+
     /** Close this connection (CLIENT KILL from another thread). */
     static final class Kill extends Message {
         private final Connection connection;

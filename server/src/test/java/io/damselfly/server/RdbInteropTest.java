@@ -83,6 +83,23 @@ class RdbInteropTest {
         }
     }
 
+    @Test
+    void redisCliFetchesADumpWithSync() throws Exception {
+        try (TestServer s = new TestServer(); Jedis j = s.jedis()) {
+            Dataset.fill(j);
+            TreeMap<String, String> expected = Dataset.read(j);
+            Path file = s.dir.resolve("fetched.rdb");
+            Process cli = new ProcessBuilder("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(s.port()), "--rdb",
+                    file.toString()).redirectErrorStream(true).start();
+            String out = new String(cli.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(cli.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, cli.exitValue(), out);
+            assertTrue(out.contains("Transfer finished with success"), out);
+            assertEquals(expected, Dataset.readRdb(file));
+            assertEquals("PONG", j.ping()); // the server goes on; only that connection left
+        }
+    }
+
     private static TreeMap<String, String> withoutTtl(TreeMap<String, String> m) {
         TreeMap<String, String> out = new TreeMap<>();
         for (Map.Entry<String, String> e : m.entrySet()) {

@@ -37,6 +37,18 @@ public final class PersistenceCommands {
                 .acl("@admin", "@slow", "@dangerous").complexity("O(1)")
                 .summary("Starts writing the dataset to the dump file in the background.")
                 .allShards(new CutOp(Persistence.BGSAVE)).build());
+        t.add(command("sync", 1).flags(ADMIN | NOSCRIPT | CommandSpec.NO_MULTI | NO_ASYNC_LOADING).group("server")
+                .since("1.0.0").acl("@admin", "@slow", "@dangerous")
+                .summary("Sends a full copy of the dataset as RDB, for replicas and redis-cli --rdb.")
+                .home(c -> sync(c, false)).build());
+        t.add(command("psync", -3).flags(ADMIN | NOSCRIPT | CommandSpec.NO_MULTI | NO_ASYNC_LOADING).group("server")
+                .since("2.8.0").acl("@admin", "@slow", "@dangerous")
+                .summary("Starts replication from an offset; answers with a full copy for now.")
+                .home(c -> sync(c, true)).build());
+        t.add(command("replconf", -1).flags(ADMIN | NOSCRIPT | CommandSpec.LOADING | CommandSpec.STALE).group("server")
+                .since("3.0.0").acl("@admin", "@slow", "@dangerous")
+                .summary("Carries a replica's settings and acknowledgements to its master.")
+                .home(PersistenceCommands::replconf).build());
         t.add(command("dump", 2).flags(READONLY).keys(1, 1, 1).group("generic").since("2.6.0")
                 .acl("@keyspace", "@read", "@slow").tips("nondeterministic_output")
                 .complexity("O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
@@ -47,6 +59,48 @@ public final class PersistenceCommands {
                 .complexity("O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
                 .summary("Creates a key from a DUMP payload.")
                 .handler(PersistenceCommands::restore).build());
+    }
+
+    /**
+     * SYNC and PSYNC as far as a full copy goes (`redis-cli --rdb`, and the first step of
+     * replication): the connection leaves the event loop and receives the RDB of a snapshot.
+     * PSYNC always answers +FULLRESYNC: there is no backlog yet.
+     */
+    static void sync(CommandContext c, boolean psync) {
+        Persistence p = c.engine.persistence();
+        if (p == null) {
+            c.reply.error(NO_PERSISTENCE);
+            return;
+        }
+        String head = psync ? "+FULLRESYNC " + c.engine.replicationId() + " 0\r\n" : "";
+        boolean taken = c.engine.host().takeOver(c.client, out -> {
+            out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            p.fullSync(out);
+        });
+        if (!taken) {
+            c.reply.error("ERR this server cannot hand a connection over");
+        }
+    }
+
+    /** REPLCONF: the options a replica (or redis-cli --rdb) announces; acknowledged. */
+    static void replconf(CommandContext c) {
+        Request r = c.req;
+        if ((r.argc() - 1) % 2 != 0) {
+            c.syntaxError();
+            return;
+        }
+        for (int i = 1; i < r.argc(); i += 2) {
+            String option = r.lower(i);
+            switch (option) {
+                case "listening-port", "ip-address", "capa", "rdb-only", "ack", "getack", "rdb-filter-only" -> {
+                }
+                default -> {
+                    c.reply.error("ERR Unrecognized REPLCONF option: " + r.str(i));
+                    return;
+                }
+            }
+        }
+        c.reply.ok();
     }
 
     /** DEBUG RELOAD, registered as DEBUG's one multi-shard subcommand. */

@@ -165,6 +165,11 @@ public class Client {
         return (flags & FLAG_CLOSED) != 0;
     }
 
+    /** Takes no more commands from this client (its connection is being taken over). */
+    public void stopCommands() {
+        parked = true;
+    }
+
     public boolean parked() {
         return parked;
     }

@@ -34,6 +34,21 @@ public interface Host {
     default void resetStats() {
     }
 
+    /** Work on a connection taken out of the event loop, with blocking output (a full sync's RDB). */
+    @FunctionalInterface
+    interface Takeover {
+        void run(java.io.OutputStream out) throws java.io.IOException;
+    }
+
+    /**
+     * Takes the client's connection out of its event loop once the current command is done and
+     * runs {@code body} on a virtual thread with blocking output to it; the connection closes
+     * when the body returns. False when this host cannot (no sockets).
+     */
+    default boolean takeOver(Client client, Takeover body) {
+        return false;
+    }
+
     /** Path of the executable, the config file and the process id, for INFO server. */
     String executable();
 
