@@ -4,11 +4,12 @@
 # Both servers get the same N keys (16-byte keys "key:%012d", 32-byte values, as redis-benchmark
 # and the load generator use). Then, for each server in turn:
 #   1. the load generator writes and reads (SET:GET 1:1, 50 connections, pipeline 16) for
-#      SNAP_SECONDS; throughput is total_commands_processed (INFO stats) over seconds 3-8
-#      (before) and from the BGSAVE issued at second 8 until it ends (during);
-#   2. the proportional set size (PSS, /proc/PID/smaps_rollup) is sampled every 50 ms during
-#      the save: Damselfly's process, redis-server's parent plus its fork child; "before" is
-#      the PSS just before BGSAVE;
+#      SNAP_SECONDS; bench/bgsave_window.py measures throughput (total_commands_processed)
+#      over seconds 3-8 (before) and from the BGSAVE it issues at second 8 until the save ends
+#      (during), polling INFO and sampling PSS alike in both windows and starting no process;
+#   2. the proportional set size (PSS, /proc/PID/smaps_rollup) is sampled every 50 ms:
+#      Damselfly's process, redis-server's parent plus its fork child; "before" is the PSS
+#      just before BGSAVE;
 #   3. SAVE speed: one SAVE of the dataset, dump bytes / seconds;
 #   4. load speed: a restart on that dump, one server at a time, from the load time each logs.
 # Environment: SNAP_KEYS (default 5000000), SNAP_SECONDS (default 20), DAMSELFLY_THREADS
@@ -44,17 +45,8 @@ start_redis() {
   rpid=$!
 }
 wait_ping() { for _ in $(seq 1 600); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done; return 1; }
-pss() { # kB of a process and its children
-  local total=0 p
-  for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-    v=$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0)
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
 gen() { "$java_bin" -cp "$gen_cp" io.damselfly.tools.LoadGenerator --port "$1" --connections 50 --pipeline 16 \
   --ratio 1:1 --keys "$keys" --size 32 --duration "$secs" --workload string; }
-ops() { sed -n 's/.*ops\/s=\([0-9]*\).*/\1/p'; }
 
 start_damselfly; start_redis
 wait_ping "$dport"; wait_ping "$rport"
@@ -71,27 +63,17 @@ rm -f "$tmp/fill.resp"
 say "dbsize damselfly=$(redis-cli -p "$dport" dbsize) redis=$(redis-cli -p "$rport" dbsize)"
 sleep 2
 
-cmds() { redis-cli -p "$1" info stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p'; }
-now() { date +%s.%N; }
 for who in damselfly redis; do
   if [ $who = damselfly ]; then port=$dport; pid=$dpid; else port=$rport; pid=$rpid; fi
-  ( gen "$port" > "$tmp/gen.out" ) & g=$!
-  sleep 3; c0=$(cmds "$port"); t0=$(now)
-  sleep 5; c1=$(cmds "$port"); t1=$(now)
-  before=$(pss "$pid"); peak=$before
   if [ $who = damselfly ] && [ -n "${SNAP_CPU_PERCENT:-}" ]; then
     redis-cli -p "$port" config set snapshot-cpu-percent "$SNAP_CPU_PERCENT" > /dev/null
   fi
-  redis-cli -p "$port" bgsave > /dev/null
-  while redis-cli -p "$port" info persistence | grep -q 'rdb_bgsave_in_progress:1'; do
-    v=$(pss "$pid"); [ "$v" -gt "$peak" ] && peak=$v; sleep 0.05
-  done
-  c2=$(cmds "$port"); t2=$(now)
+  ( gen "$port" > "$tmp/gen.out" ) & g=$!
+  sleep 3
+  result=$(python3 bench/bgsave_window.py "$port" "$pid" 5)
   kill -0 "$g" 2>/dev/null || say "$who: WARNING the load ended before the save did"
   wait "$g" || true
-  base=$(python3 -c "print(int(($c1-$c0)/($t1-$t0)))")
-  during=$(python3 -c "print(int(($c2-$c1)/($t2-$t1)))")
-  say "$who: ops/s before_bgsave=$base during_bgsave=$during ratio=$(python3 -c "print(f'{$during/$base:.2f}')") save_secs=$(python3 -c "print(f'{$t2-$t1:.1f}')") pss_before_kB=$before pss_peak_kB=$peak peak_ratio=$(python3 -c "print(f'{$peak/$before:.3f}')")"
+  say "$who: $result"
 done
 
 for who in damselfly redis; do

@@ -120,7 +120,7 @@ public final class Settings {
         bool("rdbcompression", true, 0);
         bool("rdbchecksum", true, 0);
         num("rdb-key-save-delay", 0, Integer.MIN_VALUE, Integer.MAX_VALUE, false, 0);
-        num("snapshot-cpu-percent", 2, 1, 100, false, 0);
+        num("snapshot-cpu-percent", 1, 1, 100, false, 0);
         bool("rdb-del-sync-files", false, 0);
         num("loading-process-events-interval-bytes", 2 * 1024 * 1024, 1024, Integer.MAX_VALUE, false, 0);
         bool("cluster-enabled", false, Setting.IMMUTABLE);
