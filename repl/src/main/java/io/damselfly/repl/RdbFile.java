@@ -16,6 +16,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
+ * <pre>
+ * "REDIS0010" | 0xFA aux-key aux-value ... | (0xFE db 0xFB keys expires)* | entries | 0xFF | CRC-64 LE
+ * entry:  [0xFC unix-ms u64 LE] type key value       (docs/rdb.md has every type's layout)
+ * </pre>
+ *
  * Writes a snapshot as an RDB file the way Redis does it safely: under a temporary name in the
  * same directory, fsynced, renamed over the old dump, then the directory fsynced. A process
  * killed at any point leaves either the old dump or the new one, never a torn file.

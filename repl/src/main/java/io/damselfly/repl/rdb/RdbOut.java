@@ -71,7 +71,16 @@ public class RdbOut {
         }
     }
 
-    /** Redis's length encoding: 6 bits, 14 bits, or a marker byte and 32 or 64 bits big-endian. */
+    /**
+     * Redis's length encoding (docs/rdb.md):
+     * <pre>
+     * 00xxxxxx                   below 64
+     * 01xxxxxx xxxxxxxx          below 16384, big-endian
+     * 10000000 + 4 bytes         32 bits, big-endian
+     * 10000001 + 8 bytes         64 bits, big-endian
+     * 11xxxxxx                   not a length: a special string encoding follows (read side only)
+     * </pre>
+     */
     public void writeLength(long len) {
         ensure(9);
         if (len < (1 << 6)) {
