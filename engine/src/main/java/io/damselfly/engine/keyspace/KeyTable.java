@@ -433,13 +433,7 @@ public final class KeyTable {
             page = slab.page(seg);
             page.set(SLOT, at, versions.current);
         }
-        if (bucket + 1 < BUCKETS) {
-            return ((long) prefix << 6) | (bucket + 1);
-        }
-        int depth = depth(page, base);
-        int start = prefix & ~((1 << (TAG_BITS - depth)) - 1);
-        long next = (long) start + (1L << (TAG_BITS - depth));
-        return next >= (1L << TAG_BITS) ? 0 : next << 6;
+        return nextCursor(prefix, bucket, page, base);
     }
 
     /** Entries in the bucket the last {@link #snapshotStep} serialised (0 if it skipped it). */
@@ -563,6 +557,11 @@ public final class KeyTable {
                 visitor.visit(seg, first + i, s);
             }
         }
+        return nextCursor(prefix, bucket, page, base);
+    }
+
+    /** The scan cursor after bucket {@code bucket} of the segment at {@code prefix}; 0 after the last. */
+    private static long nextCursor(int prefix, int bucket, MemorySegment page, long base) {
         if (bucket + 1 < BUCKETS) {
             return ((long) prefix << 6) | (bucket + 1);
         }
