@@ -62,8 +62,12 @@ public final class RdbLoader {
      * stream; the caller then discards what was loaded.
      */
     public static Result load(Engine engine, InputStream in, boolean skipExpired) throws IOException {
+        return load(engine, new RdbIn(in, 64 * 1024), skipExpired);
+    }
+
+    /** The same, from a reader the caller keeps (a link reads on after the RDB). */
+    public static Result load(Engine engine, RdbIn rin, boolean skipExpired) throws IOException {
         RdbLoader l = new RdbLoader(engine, skipExpired);
-        RdbIn rin = new RdbIn(in, 64 * 1024);
         try {
             RdbReader.read(rin, l.new Keys(engine.settings().databases.number()));
         } finally {

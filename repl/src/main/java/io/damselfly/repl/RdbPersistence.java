@@ -138,6 +138,25 @@ public final class RdbPersistence implements Persistence {
         }
     }
 
+    /**
+     * Loads a master's RDB from a replication link into the (emptied) dataset, answering
+     * -LOADING meanwhile; expired keys are kept, as a replica waits for its master's DEL.
+     */
+    public RdbLoader.Result loadFromMaster(io.damselfly.repl.rdb.RdbIn in) throws IOException {
+        loading = true;
+        try {
+            RdbLoader.Result r = RdbLoader.load(engine, in, false);
+            lastLoadLoaded = r.keysLoaded();
+            lastLoadExpired = r.keysExpired();
+            return r;
+        } catch (IOException | RuntimeException e) {
+            flushAll();
+            throw e;
+        } finally {
+            loading = false;
+        }
+    }
+
     /** Starts checking the save points once a second. */
     public void start() {
         cron = Thread.ofVirtual().name("damselfly-save-points").start(() -> {

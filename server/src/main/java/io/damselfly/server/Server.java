@@ -2,6 +2,7 @@ package io.damselfly.server;
 
 import io.damselfly.engine.command.CommandTable;
 import io.damselfly.repl.RdbPersistence;
+import io.damselfly.repl.RedisReplication;
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.config.ClientOutputLimits;
 import io.damselfly.engine.config.Settings;
@@ -115,7 +116,11 @@ final class Server implements Router, Host {
             throw e;
         }
         persistence.start();
+        this.replication = new RedisReplication(engine, persistence, port);
+        engine.replication(replication);
     }
+
+    private final RedisReplication replication;
 
     private final RdbPersistence persistence;
 
@@ -377,6 +382,9 @@ final class Server implements Router, Host {
         }
         if (persistence != null) {
             persistence.close();
+        }
+        if (replication != null) {
+            replication.replicaOf(null, 0);
         }
         try {
             acceptor.close();

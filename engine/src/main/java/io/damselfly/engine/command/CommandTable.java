@@ -33,6 +33,7 @@ public final class CommandTable {
         PubSubCommands.register(t);
         SortCommands.register(t);
         PersistenceCommands.register(t);
+        ReplicationCommands.register(t);
         return t;
     }
 

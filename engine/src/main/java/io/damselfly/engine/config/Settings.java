@@ -121,6 +121,11 @@ public final class Settings {
         bool("rdbchecksum", true, 0);
         num("rdb-key-save-delay", 0, Integer.MIN_VALUE, Integer.MAX_VALUE, false, 0);
         num("snapshot-cpu-percent", 1, 1, 100, false, 0);
+        bool("replica-read-only", true, 0, "slave-read-only");
+        bool("replica-serve-stale-data", true, 0, "slave-serve-stale-data");
+        text("masterauth", "", null, 0);
+        text("masteruser", "", null, 0);
+        num("repl-timeout", 60, 1, Integer.MAX_VALUE, false, 0);
         bool("rdb-del-sync-files", false, 0);
         num("loading-process-events-interval-bytes", 2 * 1024 * 1024, 1024, Integer.MAX_VALUE, false, 0);
         bool("cluster-enabled", false, Setting.IMMUTABLE);

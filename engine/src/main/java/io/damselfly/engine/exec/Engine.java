@@ -116,6 +116,11 @@ public final class Engine {
 
     String commandGate(Client c, io.damselfly.engine.command.CommandSpec spec,
                        io.damselfly.engine.command.Request r) {
+        Replication rep = replication;
+        if (rep != null && spec.has(io.damselfly.engine.command.CommandSpec.WRITE) && !c.hasFlag(Client.FLAG_INTERNAL)
+                && rep.isReplica() && settings.get("replica-read-only").value().equals("yes")) {
+            return "READONLY You can't write against a read only replica.";
+        }
         CommandGate g = gate;
         return g == null ? null : g.check(c, spec, r);
     }
@@ -133,6 +138,16 @@ public final class Engine {
     }
 
     private volatile Persistence persistence;
+    private volatile Replication replication;
+
+    /** Installs what follows a master (the repl module's replication). */
+    public void replication(Replication r) {
+        this.replication = r;
+    }
+
+    public Replication replication() {
+        return replication;
+    }
     private InternalClient internal;
 
     /** Installs what saves and loads the dataset (the repl module's RDB persistence). */
@@ -170,6 +185,16 @@ public final class Engine {
      * through an internal client homed on worker 0. The future gets the reply's first line
      * ("+OK", "-ERR ..."). Callable from any thread but the workers', which must not wait on it.
      */
+    /**
+     * A client for a master's command stream (see {@link InternalClient#stream}), homed on worker
+     * 0; its replies are dropped.
+     */
+    public InternalClient streamClient() {
+        InternalClient c = new InternalClient(nextClientId(), 0, System.currentTimeMillis());
+        c.discardReplies();
+        return c;
+    }
+
     public java.util.concurrent.CompletableFuture<String> execute(String... args) {
         java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
         StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
@@ -219,7 +244,8 @@ public final class Engine {
 
     /** "master" or "slave", as INFO and ROLE name it. */
     public String role() {
-        return "master";
+        Replication r = replication;
+        return r != null && r.isReplica() ? "slave" : "master";
     }
 
     public long peakMemory(long used) {
@@ -242,6 +268,10 @@ public final class Engine {
 
     /** INFO replication fields. */
     public String replicationInfo() {
+        Replication r = replication;
+        if (r != null) {
+            return r.info();
+        }
         return "role:master\r\n"
                 + "connected_slaves:0\r\n"
                 + "master_failover_state:no-failover\r\n"

@@ -17,6 +17,59 @@ public final class InternalClient extends Client {
         setFlag(FLAG_INTERNAL);
     }
 
+    private boolean discard;
+    private final ArrayDeque<byte[]> feed = new ArrayDeque<>();
+    private long fed;
+    private volatile long consumed;
+
+    /** Replies are dropped (a master's stream: the master wants none). */
+    void discardReplies() {
+        discard = true;
+    }
+
+    /**
+     * Feeds bytes of a command stream (a master's, to a replica) and runs what is complete; on
+     * the home worker's thread. Bytes wait while a command is away on another shard and go in
+     * as soon as it is back, so commands run in stream order.
+     */
+    public void stream(Worker worker, byte[] bytes) {
+        feed.add(bytes);
+        pump(worker);
+    }
+
+    private void pump(Worker worker) {
+        while (!feed.isEmpty() && !parked) {
+            byte[] b = feed.peek();
+            if (prepareRead(Long.MAX_VALUE) != ROOM) {
+                return;
+            }
+            int n = Math.min(inputFree(), b.length);
+            System.arraycopy(b, 0, inputBuffer(), inputLimit(), n);
+            inputAdvanced(n);
+            feed.poll();
+            if (n < b.length) {
+                feed.addFirst(java.util.Arrays.copyOfRange(b, n, b.length));
+            }
+            fed += n;
+            worker.process(this);
+        }
+    }
+
+    /** Stream bytes whose commands have run (a replica's applied offset, from its start). Any thread. */
+    public long consumed() {
+        return consumed;
+    }
+
+    /** Called by the worker after it processed this client's input. */
+    void processed(Worker worker) {
+        if (discard) {
+            consumed = fed - inputPending();
+            if (!parked && !feed.isEmpty()) {
+                worker.send(home(), new Worker.Task(w -> pump(w)));
+            }
+        }
+    }
+
     /** The next reply goes to {@code reply} (an operation started without input bytes). */
     void expect(CompletableFuture<String> reply) {
         waiting.add(reply);
@@ -44,6 +97,10 @@ public final class InternalClient extends Client {
      * chained on them, so completing them here runs no foreign code on the shard thread.
      */
     void replied() {
+        if (discard) {
+            out.clear();
+            return;
+        }
         byte[] b = out.array();
         int n = out.size();
         int p = 0;

@@ -360,6 +360,9 @@ public final class Worker {
             sendBatch(c);
         }
         c.compactIfDrained();
+        if (c instanceof InternalClient ic) {
+            ic.processed(this);
+        }
     }
 
     /**

@@ -82,6 +82,17 @@ public final class RdbIn {
         return v;
     }
 
+    /** Takes the bytes read ahead from the stream but not consumed (what follows an RDB on a link). */
+    public byte[] takeBuffered() {
+        byte[] rest = java.util.Arrays.copyOfRange(buf, pos, lim);
+        crc();
+        base += lim;
+        pos = 0;
+        lim = 0;
+        crcFrom = 0;
+        return rest;
+    }
+
     /** Whether the next byte is there (false at a clean end of stream). */
     public boolean atEnd() throws IOException {
         if (pos < lim) {

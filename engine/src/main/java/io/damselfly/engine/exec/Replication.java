@@ -1,0 +1,21 @@
+package io.damselfly.engine.exec;
+
+import io.damselfly.engine.resp.Reply;
+
+/**
+ * What the engine's replication commands need from the module that replicates (repl): follow
+ * a master, report the role. The engine knows neither the protocol nor the link.
+ */
+public interface Replication {
+    /** REPLICAOF host port; {@code host} null for NO ONE. Returns an error reply, or null. */
+    String replicaOf(String host, int port);
+
+    /** Whether this server follows a master now. */
+    boolean isReplica();
+
+    /** The INFO replication section's fields. */
+    String info();
+
+    /** ROLE's reply. */
+    void role(Reply reply);
+}

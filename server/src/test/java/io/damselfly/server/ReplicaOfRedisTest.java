@@ -1,0 +1,67 @@
+package io.damselfly.server;
+
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A Damselfly replica of a real redis-server master: full sync of every type (an EOF-marked
+ * diskless RDB loaded as a stream), then the command stream applied in order, offsets equal
+ * to the master's, read-only until REPLICAOF NO ONE.
+ */
+class ReplicaOfRedisTest {
+    @Test
+    void followsARedisMasterThroughFullSyncAndItsStream() throws Exception {
+        try (RealRedis master = new RealRedis(Files.createTempDirectory("redis-master"), "--repl-diskless-sync-delay", "0");
+             Jedis m = master.jedis();
+             TestServer replica = new TestServer();
+             Jedis r = replica.jedis()) {
+            Dataset.fill(m);
+            assertEquals("OK", r.replicaof("127.0.0.1", master.port));
+            TestServer.await("the link to come up", Duration.ofSeconds(60),
+                    () -> r.info("replication").contains("master_link_status:up"));
+            for (int i = 0; i < 2000; i++) {
+                m.set("after:" + i, Integer.toString(i));
+                if (i % 100 == 0) {
+                    m.rpush("after-list", Integer.toString(i));
+                    m.select(5);
+                    m.incr("db5-counter");
+                    m.select(0);
+                }
+            }
+            m.del("db0:int");
+            m.expire("db0:neg", 1000);
+            TreeMap<String, String> expected = Dataset.read(m);
+            TestServer.await("the replica to catch up", Duration.ofSeconds(60),
+                    () -> offset(r, "slave_repl_offset") == offset(m, "master_repl_offset"));
+            assertEquals(expected, Dataset.read(r));
+            assertEquals(List.of("slave", "127.0.0.1", (long) master.port, "connected",
+                    offset(m, "master_repl_offset")), r.role());
+            JedisDataException e = assertThrows(JedisDataException.class, () -> r.set("x", "1"));
+            assertEquals("READONLY You can't write against a read only replica.", e.getMessage());
+            TestServer.await("the master to see the replica's ACK", Duration.ofSeconds(60),
+                    () -> m.info("replication").contains("state=online,offset=" + offset(m, "master_repl_offset")));
+            assertEquals("OK", r.replicaofNoOne());
+            assertEquals("OK", r.set("x", "1"));
+            assertTrue(r.info("replication").contains("role:master"));
+        }
+    }
+
+    private static long offset(Jedis j, String field) {
+        for (String line : j.info("replication").split("\r\n")) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1));
+            }
+        }
+        return -1;
+    }
+}
