@@ -84,21 +84,12 @@ public final class RedisReplication implements Replication {
         return link != null;
     }
 
+    /** A replica's INFO replication fields (a master's come from the engine). */
     @Override
     public String info() {
         Link l = link;
         if (l == null) {
-            return "role:master\r\n"
-                    + "connected_slaves:0\r\n"
-                    + "master_failover_state:no-failover\r\n"
-                    + "master_replid:" + engine.replicationId() + "\r\n"
-                    + "master_replid2:0000000000000000000000000000000000000000\r\n"
-                    + "master_repl_offset:0\r\n"
-                    + "second_repl_offset:-1\r\n"
-                    + "repl_backlog_active:0\r\n"
-                    + "repl_backlog_size:1048576\r\n"
-                    + "repl_backlog_first_byte_offset:0\r\n"
-                    + "repl_backlog_histlen:0\r\n";
+            return engine.replicationInfo(); // a master's fields
         }
         long offset = l.offset();
         boolean up = l.state.equals("connected");

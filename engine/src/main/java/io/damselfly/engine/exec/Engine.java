@@ -269,7 +269,7 @@ public final class Engine {
     /** INFO replication fields. */
     public String replicationInfo() {
         Replication r = replication;
-        if (r != null) {
+        if (r != null && r.isReplica()) {
             return r.info();
         }
         return "role:master\r\n"
