@@ -84,6 +84,12 @@ public final class RedisReplication implements Replication {
         return link != null;
     }
 
+    @Override
+    public boolean linkUp() {
+        Link l = link;
+        return l != null && l.state.equals("connected");
+    }
+
     /** A replica's INFO replication fields (a master's come from the engine). */
     @Override
     public String info() {

@@ -118,6 +118,14 @@ final class Server implements Router, Host {
         persistence.start();
         this.replication = new RedisReplication(engine, persistence, port);
         engine.replication(replication);
+        String[] master = settings.get("replicaof").value().trim().split("\\s+");
+        if (master.length == 2) { // replicaof <host> <port> in the config or on the command line
+            String error = replication.replicaOf(master[0], Integer.parseInt(master[1]));
+            if (error != null) {
+                close();
+                throw new IOException("replicaof: " + error);
+            }
+        }
     }
 
     private final RedisReplication replication;

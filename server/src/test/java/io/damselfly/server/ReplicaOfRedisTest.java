@@ -56,6 +56,33 @@ class ReplicaOfRedisTest {
         }
     }
 
+    @Test
+    void startsAsAReplicaFromItsOptions() throws Exception {
+        try (RealRedis master = new RealRedis(Files.createTempDirectory("redis-master"), "--repl-diskless-sync-delay", "0");
+             Jedis m = master.jedis()) {
+            m.set("from-master", "yes");
+            try (TestServer replica = new TestServer("--replicaof", "127.0.0.1", Integer.toString(master.port));
+                 Jedis r = replica.jedis()) {
+                TestServer.await("the full sync", Duration.ofSeconds(60), () -> "yes".equals(r.get("from-master")));
+                assertTrue(r.info("replication").contains("role:slave"));
+            }
+        }
+    }
+
+    @Test
+    void aReplicaWithoutItsMasterServesStaleDataOnlyWhenAllowed() throws Exception {
+        int nobody = LauncherTest.freePort();
+        try (TestServer stale = new TestServer("--replicaof", "127.0.0.1", Integer.toString(nobody));
+             Jedis r = stale.jedis()) {
+            assertEquals(null, r.get("x")); // replica-serve-stale-data yes: served
+            assertTrue(r.info("replication").contains("master_link_status:down"));
+            r.configSet("replica-serve-stale-data", "no");
+            JedisDataException e = assertThrows(JedisDataException.class, () -> r.get("x"));
+            assertEquals("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", e.getMessage());
+            assertTrue(r.info("replication").contains("role:slave")); // INFO is allowed while stale
+        }
+    }
+
     private static long offset(Jedis j, String field) {
         for (String line : j.info("replication").split("\r\n")) {
             if (line.startsWith(field + ":")) {

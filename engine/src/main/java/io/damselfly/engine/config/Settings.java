@@ -124,6 +124,7 @@ public final class Settings {
         bool("replica-read-only", true, 0, "slave-read-only");
         bool("replica-serve-stale-data", true, 0, "slave-serve-stale-data");
         text("masterauth", "", null, 0);
+        text("replicaof", "", Settings::validateReplicaOf, Setting.MULTI_ARG | Setting.IMMUTABLE, "slaveof");
         text("masteruser", "", null, 0);
         num("repl-timeout", 60, 1, Integer.MAX_VALUE, false, 0);
         bool("rdb-del-sync-files", false, 0);
@@ -406,5 +407,22 @@ public final class Settings {
             return s.name + (v.isEmpty() ? " \"\"" : " " + v);
         }
         return s.name + " " + ConfigWords.quote(v);
+    }
+
+    /** replicaof: empty, or a host and a port. */
+    static String validateReplicaOf(String v) {
+        if (v.isBlank()) {
+            return null;
+        }
+        String[] parts = v.trim().split("\\s+");
+        if (parts.length != 2) {
+            return "wrong number of arguments";
+        }
+        try {
+            int port = Integer.parseInt(parts[1]);
+            return port < 0 || port > 65535 ? "Invalid master port" : null;
+        } catch (NumberFormatException e) {
+            return "Invalid master port";
+        }
     }
 }

@@ -121,6 +121,10 @@ public final class Engine {
                 && rep.isReplica() && settings.get("replica-read-only").value().equals("yes")) {
             return "READONLY You can't write against a read only replica.";
         }
+        if (rep != null && !spec.has(io.damselfly.engine.command.CommandSpec.STALE) && !c.hasFlag(Client.FLAG_INTERNAL)
+                && rep.isReplica() && !rep.linkUp() && settings.get("replica-serve-stale-data").value().equals("no")) {
+            return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+        }
         CommandGate g = gate;
         return g == null ? null : g.check(c, spec, r);
     }

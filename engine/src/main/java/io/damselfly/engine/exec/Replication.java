@@ -13,6 +13,9 @@ public interface Replication {
     /** Whether this server follows a master now. */
     boolean isReplica();
 
+    /** Whether a replica's link to its master is up (its data current). */
+    boolean linkUp();
+
     /** The INFO replication section's fields. */
     String info();
 
