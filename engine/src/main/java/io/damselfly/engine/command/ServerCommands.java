@@ -39,8 +39,7 @@ public final class ServerCommands {
         t.add(command("lastsave", 1).flags(LOADING | STALE | FAST).group("server").since("1.0.0")
                 .acl("@admin", "@fast", "@dangerous").tips("nondeterministic_output")
                 .summary("Returns the unix time of the last successful save.")
-                .home(c -> c.reply.integer((c.engine.persistence() != null ? c.engine.persistence().lastSaveMs()
-                        : c.engine.lastSaveMs()) / 1000)).build());
+                .home(c -> c.reply.integer(c.engine.lastSaveMs() / 1000)).build());
         t.add(command("shutdown", -1).flags(ADMIN | NOSCRIPT | LOADING | STALE | CommandSpec.NO_MULTI
                         | CommandSpec.SENTINEL | CommandSpec.ALLOW_BUSY).group("server").since("1.0.0")
                 .acl("@admin", "@slow", "@dangerous").complexity("O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")

@@ -29,7 +29,6 @@ public final class Engine {
     private final String runId;
     private final long startMs;
     private final long startNanos;
-    private volatile long lastSaveMs;
     private volatile CommandGate gate;
     private volatile Router router;
     private volatile Host host;
@@ -44,7 +43,6 @@ public final class Engine {
         this.runId = HexFormat.of().formatHex(id);
         this.startMs = System.currentTimeMillis();
         this.startNanos = System.nanoTime();
-        this.lastSaveMs = startMs;
         // Contiguous slot ranges per shard, as a cluster node owns ranges.
         for (int slot = 0; slot < Slots.COUNT; slot++) {
             slotOwner[slot] = (int) ((long) slot * shards / Slots.COUNT);
@@ -87,12 +85,10 @@ public final class Engine {
         return System.nanoTime() - startNanos;
     }
 
+    /** LASTSAVE: the last successful save, or the start when there is no persistence. */
     public long lastSaveMs() {
-        return lastSaveMs;
-    }
-
-    public void lastSaveMs(long ms) {
-        this.lastSaveMs = ms;
+        Persistence p = persistence;
+        return p != null ? p.lastSaveMs() : startMs;
     }
 
     public int shardOf(byte[] key, int off, int len) {
@@ -232,7 +228,6 @@ public final class Engine {
     // ------------------------------------------------------------------ what later subsystems report
 
     private final java.util.concurrent.atomic.AtomicLong peakMemory = new java.util.concurrent.atomic.AtomicLong();
-    private volatile long dirtyAtLastSave;
     private final String replicationId = runId40();
 
     private static String runId40() {
@@ -256,18 +251,13 @@ public final class Engine {
         return peakMemory.accumulateAndGet(used, Math::max);
     }
 
-    public void savedAt(long dirty, long ms) {
-        this.dirtyAtLastSave = dirty;
-        this.lastSaveMs = ms;
-    }
-
     /** INFO persistence fields. */
     public String persistenceInfo(long dirty) {
         Persistence p = persistence;
         if (p != null) {
             return p.info(dirty);
         }
-        return Persistence.fields(false, Math.max(0, dirty - dirtyAtLastSave), false, lastSaveMs, true, -1, -1, 0, 0, 0);
+        return Persistence.fields(false, dirty, false, startMs, true, -1, -1, 0, 0, 0);
     }
 
     /** INFO replication fields. */

@@ -411,7 +411,6 @@ public final class KeyTable {
      * and stamps it. Returns the next cursor, 0 when the table is done. Cursors are those of
      * {@link #scanBucket}: a split keeps entries in their bucket and stamps the whole segment
      * first, so a bucket revisited after a split is already stamped and skipped.
-     * {@link #walkedSlots} tells how many entries the step serialised.
      */
     public long snapshotStep(long cursor, long cutVersion) {
         int prefix = (int) (cursor >>> 6) & (int) TAG_MASK;
@@ -421,13 +420,7 @@ public final class KeyTable {
         MemorySegment page = slab.page(seg);
         long base = seg & Slab.OFFSET_MASK;
         long at = base + VERSION_BASE + 8L * bucket;
-        walkedSlots = 0;
         if (page.get(SLOT, at) < cutVersion) {
-            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-                if (slot(page, base, (bucket << 3) + i) != 0) {
-                    walkedSlots++;
-                }
-            }
             versions.bucketsWalked++;
             versions.hook.beforeChange(this, seg, bucket);
             page = slab.page(seg);
@@ -435,9 +428,6 @@ public final class KeyTable {
         }
         return nextCursor(prefix, bucket, page, base);
     }
-
-    /** Entries in the bucket the last {@link #snapshotStep} serialised (0 if it skipped it). */
-    public int walkedSlots;
 
     /**
      * Hands every bucket still below the newest cut to the hook, before the table is emptied

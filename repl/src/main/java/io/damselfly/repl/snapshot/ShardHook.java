@@ -51,10 +51,6 @@ final class ShardHook implements BucketHook {
         refresh();
     }
 
-    int active() {
-        return cuts.size();
-    }
-
     private void refresh() {
         long newest = Long.MIN_VALUE;
         for (ShardCut c : cuts) {

@@ -38,11 +38,9 @@ public final class Snapshot {
     private volatile Thread walker;
     private volatile boolean failed;
     private volatile String failure;
-    private final long startedMs = System.currentTimeMillis();
     /** Sum of the shards' dirty counters at the cut (what a save clears). */
     private final java.util.concurrent.atomic.AtomicLong dirtyAtCut = new java.util.concurrent.atomic.AtomicLong();
     private volatile long keysWritten;
-    private volatile long bytesWritten;
     /** rdb-key-save-delay: microseconds to wait per key written (tests use it to make a save slow). */
     volatile long keyDelayMicros;
 
@@ -101,16 +99,8 @@ public final class Snapshot {
         this.keyDelayMicros = micros;
     }
 
-    public long startedMs() {
-        return startedMs;
-    }
-
     public long keysWritten() {
         return keysWritten;
-    }
-
-    public long bytesWritten() {
-        return bytesWritten;
     }
 
     /** Why the snapshot failed, or null. */
@@ -220,7 +210,6 @@ public final class Snapshot {
                     if (keyDelayMicros > 0 && c.keys() > 0) {
                         LockSupport.parkNanos(keyDelayMicros * 1000L * c.keys());
                     }
-                    bytesWritten += c.length();
                     if (c.endDb() >= 0) {
                         outDb = c.endDb();
                     }

@@ -74,9 +74,4 @@ public final class Snapshots {
         engine.post(cut.shardIndex, w -> hooks[cut.shardIndex].remove(cut));
     }
 
-    /** Snapshots active on one shard (for INFO), read on that shard's thread. */
-    public int activeOn(Worker worker) {
-        ShardHook h = hooks[worker.index()];
-        return h == null ? 0 : h.active();
-    }
 }
