@@ -32,8 +32,9 @@ public final class RdbFile {
     private RdbFile() {
     }
 
-    /** How long the last save's fsync took (for the save's log line). */
-    static volatile long lastFsyncNanos;
+    /** A file written: its bytes, and how long its fsync took. */
+    record Saved(long bytes, long fsyncNanos) {
+    }
 
     /** The file's opening: magic, version, then the AUX fields. */
     static byte[] header(Map<String, String> aux) {
@@ -113,12 +114,13 @@ public final class RdbFile {
     }
 
     /**
-     * Streams the snapshot into {@code dir/name}; returns the bytes written. On failure the
+     * Streams the snapshot into {@code dir/name}; returns its size and fsync time. On failure the
      * temporary file is removed and the old dump stays.
      */
-    public static long save(Snapshot snapshot, Path dir, String name, Map<String, String> aux) throws IOException {
+    static Saved save(Snapshot snapshot, Path dir, String name, Map<String, String> aux) throws IOException {
         Path tmp = dir.resolve("temp-" + ProcessHandle.current().pid() + "-" + TEMP_IDS.incrementAndGet() + ".rdb");
         long bytes;
+        long fsyncNanos;
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ChannelSink sink = new ChannelSink(ch);
@@ -126,7 +128,7 @@ public final class RdbFile {
             sink.flush();
             long t0 = System.nanoTime();
             ch.force(true);
-            lastFsyncNanos = System.nanoTime() - t0;
+            fsyncNanos = System.nanoTime() - t0;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -135,6 +137,6 @@ public final class RdbFile {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
-        return bytes;
+        return new Saved(bytes, fsyncNanos);
     }
 }

@@ -371,13 +371,13 @@ public final class RdbPersistence implements Persistence {
     private void run(Job job, boolean noFlush) {
         try {
             if (job.snapshot != null) {
-                long bytes = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
+                RdbFile.Saved saved = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
                         engine.settings().dbfilename.value(), aux());
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();
                 lastSaveMs = System.currentTimeMillis();
                 saves.incrementAndGet();
-                LOG.info("DB saved on disk: {} keys, {} bytes in {} ms (fsync {} ms)", job.snapshot.keysWritten(), bytes,
-                        lastSaveMs - job.startMs, RdbFile.lastFsyncNanos / 1_000_000);
+                LOG.info("DB saved on disk: {} keys, {} bytes in {} ms (fsync {} ms)", job.snapshot.keysWritten(),
+                        saved.bytes(), lastSaveMs - job.startMs, saved.fsyncNanos() / 1_000_000);
             }
             if (job.kind == RELOAD) {
                 if (!noFlush) {
