@@ -148,7 +148,6 @@ public final class Engine {
     public Replication replication() {
         return replication;
     }
-    private InternalClient internal;
 
     /** Installs what saves and loads the dataset (the repl module's RDB persistence). */
     public void persistence(Persistence p) {
@@ -181,11 +180,6 @@ public final class Engine {
     }
 
     /**
-     * Runs a command as the server itself (BGSAVE for a save point, SAVE before a shutdown),
-     * through an internal client homed on worker 0. The future gets the reply's first line
-     * ("+OK", "-ERR ..."). Callable from any thread but the workers', which must not wait on it.
-     */
-    /**
      * A client for a master's command stream (see {@link InternalClient#stream}), homed on worker
      * 0; its replies are dropped.
      */
@@ -195,6 +189,11 @@ public final class Engine {
         return c;
     }
 
+    /**
+     * Runs a command as the server itself (BGSAVE for a save point, SAVE before a shutdown),
+     * through an internal client of its own homed on worker 0. The future gets the reply's first line
+     * ("+OK", "-ERR ..."). Callable from any thread but the workers', which must not wait on it.
+     */
     public java.util.concurrent.CompletableFuture<String> execute(String... args) {
         java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
         StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
@@ -204,11 +203,10 @@ public final class Engine {
         }
         byte[] command = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         post(0, w -> {
-            if (internal == null) {
-                internal = new InternalClient(nextClientId(), 0, System.currentTimeMillis());
-            }
-            internal.submit(command, reply);
-            w.process(internal);
+            // a client per command: one parked in a long SAVE never holds up the next
+            InternalClient c = new InternalClient(nextClientId(), 0, System.currentTimeMillis());
+            c.submit(command, reply);
+            w.process(c);
         });
         return reply;
     }
