@@ -113,17 +113,21 @@ public final class RdbPersistence implements Persistence {
             return r;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            flushAll();
+            emptyDataset();
             throw new IOException("interrupted while loading " + file);
         } catch (IOException | RuntimeException e) {
-            flushAll(); // never half-loaded
+            emptyDataset(); // never half-loaded
             throw new IOException("Error loading " + file + ": " + e.getMessage(), e);
         } finally {
             loading = false;
         }
     }
 
-    private void flushAll() {
+    /**
+     * Empties every shard (before a full sync, after a failed load, in DEBUG RELOAD): each shard
+     * flushes on its own thread, telling WATCHes; nothing is journaled. Waits for all of them.
+     */
+    public void emptyDataset() {
         CountDownLatch done = new CountDownLatch(engine.shards());
         for (int s = 0; s < engine.shards(); s++) {
             engine.post(s, w -> {
@@ -150,7 +154,7 @@ public final class RdbPersistence implements Persistence {
             lastLoadExpired = r.keysExpired();
             return r;
         } catch (IOException | RuntimeException e) {
-            flushAll();
+            emptyDataset();
             throw e;
         } finally {
             loading = false;
@@ -381,7 +385,7 @@ public final class RdbPersistence implements Persistence {
             }
             if (job.kind == RELOAD) {
                 if (!noFlush) {
-                    flushAll();
+                    emptyDataset();
                 }
                 load(dumpPath());
                 LOG.info("DB reloaded by DEBUG RELOAD");

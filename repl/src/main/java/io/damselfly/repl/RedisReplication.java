@@ -242,10 +242,7 @@ public final class RedisReplication implements Replication {
             state = "sync";
             String head = line(in);
             LOG.info("Full resync from master: {}:{} ({})", parts[1], offset, head);
-            String flushed = engine.execute("FLUSHALL").join();
-            if (!flushed.startsWith("+")) {
-                throw new IOException("could not empty the dataset before the full sync: " + flushed);
-            }
+            persistence.emptyDataset();
             RdbIn rdb = new RdbIn(in, 64 * 1024);
             RdbLoader.Result r = persistence.loadFromMaster(rdb);
             byte[] rest = rdb.takeBuffered();
