@@ -268,12 +268,27 @@ public final class RdbPersistence implements Persistence {
      * which should be virtual, until the last byte is written; returns the bytes written.
      */
     public long snapshotTo(Snapshot.Sink sink) throws IOException {
+        return snapshotTo(sink, null);
+    }
+
+    /** What a full sync does at the cut: on each shard's thread in the cut's step, then once after it. */
+    public interface CutHook {
+        void onShard(io.damselfly.engine.exec.Worker worker, long txid);
+
+        void afterCut() throws IOException;
+    }
+
+    /** {@link #snapshotTo(Snapshot.Sink)}, telling {@code hook} about the cut before the first byte. */
+    public long snapshotTo(Snapshot.Sink sink, CutHook hook) throws IOException {
         Snapshot s = snapshots.create();
         s.cpuPercent((int) engine.settings().get("snapshot-cpu-percent").number());
         try {
-            String reply = engine.allShards(CommandSpec.internal("snapshot", new CutOnly(s))).get();
+            String reply = engine.allShards(CommandSpec.internal("snapshot", new CutOnly(s, hook))).get();
             if (!reply.startsWith("+")) {
                 throw new IOException("the cut failed: " + reply);
+            }
+            if (hook != null) {
+                hook.afterCut();
             }
             return RdbFile.write(s, sink, aux());
         } catch (InterruptedException e) {
@@ -289,9 +304,11 @@ public final class RdbPersistence implements Persistence {
     /** A cut and nothing else, for a consumer that is not a command. */
     private static final class CutOnly implements MultiShardOp {
         private final Snapshot snapshot;
+        private final CutHook hook;
 
-        CutOnly(Snapshot snapshot) {
+        CutOnly(Snapshot snapshot, CutHook hook) {
             this.snapshot = snapshot;
+            this.hook = hook;
         }
 
         @Override
@@ -302,6 +319,9 @@ public final class RdbPersistence implements Persistence {
         @Override
         public void step(CommandContext c, TxPart part, int hop) {
             snapshot.cut(c.worker);
+            if (hook != null) {
+                hook.onShard(c.worker, part.tx().id());
+            }
         }
 
         @Override
@@ -450,24 +470,6 @@ public final class RdbPersistence implements Persistence {
     @Override
     public List<Request> restore(byte[] key, byte[] payload) {
         return DumpPayload.decode(key, payload, engine.settings().get("rdbchecksum").value().equals("yes"));
-    }
-
-    // ------------------------------------------------------------------ full sync
-
-    @Override
-    public void fullSync(java.io.OutputStream out) throws IOException {
-        byte[] mark = new byte[40];
-        String hex = "0123456789abcdef";
-        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        for (int i = 0; i < mark.length; i++) {
-            mark[i] = (byte) hex.charAt(random.nextInt(16));
-        }
-        out.write(("$EOF:" + new String(mark, java.nio.charset.StandardCharsets.US_ASCII) + "\r\n")
-                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        long bytes = snapshotTo(out::write);
-        out.write(mark);
-        out.flush();
-        LOG.info("Full copy of {} bytes sent to a replica or redis-cli", bytes);
     }
 
     // ------------------------------------------------------------------ INFO

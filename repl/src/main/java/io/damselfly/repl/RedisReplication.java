@@ -34,12 +34,80 @@ public final class RedisReplication implements Replication {
     private final RdbPersistence persistence;
     private final int listeningPort;
     private volatile Link link;
-    private volatile String masterReplId = "0000000000000000000000000000000000000000";
+    private final ReplicationLog log;
+    private final ReplicaFeeds feeds;
+    private final Thread cron;
+    private volatile boolean closed;
 
     public RedisReplication(Engine engine, RdbPersistence persistence, int listeningPort) {
         this.engine = engine;
         this.persistence = persistence;
         this.listeningPort = listeningPort;
+        this.log = new ReplicationLog(engine.shards());
+        this.feeds = new ReplicaFeeds(engine, persistence, log, this);
+        this.cron = Thread.ofVirtual().name("damselfly-replication-cron").start(this::cron);
+    }
+
+    /** The stream and its backlog (tests and the native sync read it). */
+    public ReplicationLog log() {
+        return log;
+    }
+
+    /** Stops the link and the cron (server shutdown). */
+    public void close() {
+        closed = true;
+        replicaOf(null, 0);
+        cron.interrupt();
+        for (ReplicationLog.Feed f : log.feeds()) {
+            log.detach(f);
+            f.drop();
+        }
+    }
+
+    /**
+     * Once a second, as Redis's replicationCron: PING into the stream every
+     * repl-ping-replica-period, replicas silent for repl-timeout dropped, the backlog freed after
+     * repl-backlog-ttl without replicas, the limits re-read from the settings.
+     */
+    private void cron() {
+        long lastPing = System.currentTimeMillis();
+        while (!closed) {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                var settings = engine.settings();
+                io.damselfly.engine.config.ClientOutputLimits limits = io.damselfly.engine.config.ClientOutputLimits
+                        .parse(settings.get("client-output-buffer-limit").value());
+                log.limits(settings.get("repl-backlog-size").number(), limits.hard(io.damselfly.engine.config.ClientOutputLimits.REPLICA));
+                long now = System.currentTimeMillis();
+                var list = log.feeds();
+                if (!list.isEmpty() && now - lastPing >= settings.get("repl-ping-replica-period").number() * 1000) {
+                    log.appendControl(ReplicationLog.PING);
+                    lastPing = now;
+                }
+                long timeout = settings.get("repl-timeout").number() * 1000;
+                for (ReplicationLog.Feed f : list) {
+                    if (f.online && now - f.ackMs > timeout) {
+                        LOG.warn("Disconnecting timedout replica (streaming sync): {}", f.describe());
+                        log.detach(f);
+                        f.drop();
+                    }
+                }
+                long ttl = settings.get("repl-backlog-ttl").number() * 1000;
+                if (ttl > 0 && list.isEmpty() && link == null && log.active() && now - log.lastReplicaMs() > ttl) {
+                    log.release();
+                }
+                Link l = link;
+                if (l != null) {
+                    l.forward();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Replication cron failed", e);
+            }
+        }
     }
 
     @Override
@@ -48,8 +116,12 @@ public final class RedisReplication implements Replication {
         if (host == null) {
             if (old != null) {
                 old.stop();
+                old.drain();
                 link = null;
+                log.upstream(false);
+                log.shiftId(); // PSYNC2: the old master's replicas continue with us under replid2
                 replicaMode(false);
+                attachSinks();
                 LOG.info("MASTER MODE enabled (user request)");
             }
             return null;
@@ -59,7 +131,10 @@ public final class RedisReplication implements Replication {
         }
         if (old != null) {
             old.stop();
+            old.drain();
         }
+        log.upstream(true);
+        attachSinks();
         replicaMode(true);
         Link l = new Link(host, port);
         link = l;
@@ -79,6 +154,78 @@ public final class RedisReplication implements Replication {
         }
     }
 
+    /**
+     * Every shard journals into the stream from now on (a replica's records are dropped while it
+     * follows a master; after a promotion they are the stream). Posted: each shard takes it
+     * before anything the caller sends it later.
+     */
+    private void attachSinks() {
+        engine.onTransactionDone(log::transactionDone);
+        for (int s = 0; s < engine.shards(); s++) {
+            int shard = s;
+            engine.post(s, w -> {
+                if (w.shard().journal().sink() == null) {
+                    w.shard().journal().attach(log.sink(shard));
+                }
+            });
+        }
+    }
+
+    /**
+     * A snapshot on a replica stands for the offset of the stream it applied: the link holds the
+     * stream back while the cut is made. Returns the offset; {@link #resumeUpstream} lets it go.
+     */
+    long pauseUpstream() {
+        Link l = link;
+        if (l != null) {
+            l.pause();
+        }
+        return log.offset();
+    }
+
+    void resumeUpstream() {
+        Link l = link;
+        if (l != null) {
+            l.resume();
+        }
+    }
+
+    @Override
+    public void sync(io.damselfly.engine.command.CommandContext c, boolean psync) {
+        feeds.sync(c, psync);
+    }
+
+    @Override
+    public void getAck() {
+        Link l = link;
+        if (l != null) {
+            l.ackSoon();
+        }
+    }
+
+    @Override
+    public String stats() {
+        return "sync_full:" + feeds.syncFull.get() + "\r\n"
+                + "sync_partial_ok:" + feeds.syncPartialOk.get() + "\r\n"
+                + "sync_partial_err:" + feeds.syncPartialErr.get() + "\r\n";
+    }
+
+    /** The fields both roles end INFO replication with. */
+    private String streamFields() {
+        long start = log.backlogStart();
+        boolean active = log.active();
+        return "master_failover_state:no-failover\r\n"
+                + "master_replid:" + log.replid() + "\r\n"
+                + "master_replid2:" + log.replid2() + "\r\n"
+                + "master_repl_offset:" + log.offset() + "\r\n"
+                + "second_repl_offset:" + log.secondOffset() + "\r\n"
+                + "repl_backlog_active:" + (active ? 1 : 0) + "\r\n"
+                + "repl_backlog_size:" + engine.settings().get("repl-backlog-size").number() + "\r\n"
+                + "repl_backlog_first_byte_offset:" + (active ? start + 1 : 0) + "\r\n"
+                + "repl_backlog_histlen:" + (active ? log.offset() - start : 0) + "\r\n"
+                + log.mergeState();
+    }
+
     @Override
     public boolean isReplica() {
         return link != null;
@@ -90,16 +237,17 @@ public final class RedisReplication implements Replication {
         return l != null && l.state.equals("connected");
     }
 
-    /** A replica's INFO replication fields (a master's come from the engine). */
+    /** INFO replication, for either role. */
     @Override
     public String info() {
         Link l = link;
         if (l == null) {
-            return engine.replicationInfo(); // a master's fields
+            return "role:master\r\n" + feeds.replicaLines() + streamFields();
         }
         long offset = l.offset();
         boolean up = l.state.equals("connected");
         long now = System.currentTimeMillis();
+        var settings = engine.settings();
         return "role:slave\r\n"
                 + "master_host:" + l.host + "\r\n"
                 + "master_port:" + l.port + "\r\n"
@@ -108,30 +256,24 @@ public final class RedisReplication implements Replication {
                 + "master_sync_in_progress:" + (l.state.equals("sync") ? 1 : 0) + "\r\n"
                 + "slave_read_repl_offset:" + l.readOffset() + "\r\n"
                 + "slave_repl_offset:" + offset + "\r\n"
+                + (l.state.equals("sync") ? "master_sync_total_bytes:" + l.syncTotal + "\r\n"
+                        + "master_sync_read_bytes:" + l.syncRead() + "\r\n"
+                        + "master_sync_left_bytes:" + (l.syncTotal < 0 ? -1 : l.syncTotal - l.syncRead()) + "\r\n"
+                        + "master_sync_perc:" + (l.syncTotal <= 0 ? "0.00" : String.format("%.2f", 100.0 * l.syncRead() / l.syncTotal)) + "\r\n"
+                        + "master_sync_last_io_seconds_ago:" + (now - l.lastIoMs) / 1000 + "\r\n" : "")
                 + (up ? "" : "master_link_down_since_seconds:" + (now - l.downSinceMs) / 1000 + "\r\n")
-                + "slave_priority:100\r\n"
-                + "slave_read_only:" + (engine.settings().get("replica-read-only").value().equals("yes") ? 1 : 0) + "\r\n"
-                + "replica_announced:1\r\n"
-                + "connected_slaves:0\r\n"
-                + "master_failover_state:no-failover\r\n"
-                + "master_replid:" + masterReplId + "\r\n"
-                + "master_replid2:0000000000000000000000000000000000000000\r\n"
-                + "master_repl_offset:" + offset + "\r\n"
-                + "second_repl_offset:-1\r\n"
-                + "repl_backlog_active:0\r\n"
-                + "repl_backlog_size:1048576\r\n"
-                + "repl_backlog_first_byte_offset:0\r\n"
-                + "repl_backlog_histlen:0\r\n";
+                + "slave_priority:" + settings.get("replica-priority").number() + "\r\n"
+                + "slave_read_only:" + (settings.get("replica-read-only").value().equals("yes") ? 1 : 0) + "\r\n"
+                + "replica_announced:" + (settings.get("replica-announced").value().equals("yes") ? 1 : 0) + "\r\n"
+                + feeds.replicaLines()
+                + streamFields();
     }
 
     @Override
     public void role(Reply reply) {
         Link l = link;
         if (l == null) {
-            reply.array(3);
-            reply.bulk("master");
-            reply.integer(0);
-            reply.array(0);
+            feeds.role(reply);
             return;
         }
         reply.array(5);
@@ -147,28 +289,98 @@ public final class RedisReplication implements Replication {
         final String host;
         final int port;
         volatile Thread thread;
+        volatile Thread ackThread;
         volatile boolean stopped;
         volatile String state = "connect";
         volatile long lastIoMs;
         volatile long downSinceMs = System.currentTimeMillis();
         volatile Socket socket;
-        /** Master offset where the stream we apply began, and the client that applies it. */
-        volatile long baseOffset;
-        volatile InternalClient applier;
-        volatile long read;
+        volatile long syncTotal = -1;
+        volatile RdbIn syncIn;
+        /** The client that applies the stream; it keeps its database across a +CONTINUE. */
+        private InternalClient applier;
+        /** Stream bytes handed to the applier and not yet in our own stream (guarded by this link). */
+        private final java.util.ArrayDeque<byte[]> unforwarded = new java.util.ArrayDeque<>();
+        private int headUsed;
+        private long fed;
+        private long forwarded;
+        private final Object feedLock = new Object();
+        private volatile boolean paused;
 
         Link(String host, int port) {
             this.host = host;
             this.port = port;
         }
 
+        /** slave_repl_offset: the master's offset of the last command applied. */
         long offset() {
-            InternalClient a = applier;
-            return a == null ? baseOffset : baseOffset + a.consumed();
+            forward();
+            return log.offset();
         }
 
-        long readOffset() {
-            return baseOffset + read;
+        synchronized long readOffset() {
+            return log.offset() + (fed - forwarded);
+        }
+
+        long syncRead() {
+            RdbIn in = syncIn;
+            return in == null ? 0 : in.offset();
+        }
+
+        /**
+         * Moves the bytes the applier has run into our own stream, so our replicas get exactly
+         * what we applied, at the master's offsets.
+         */
+        synchronized void forward() {
+            InternalClient a = applier;
+            if (a == null) {
+                return;
+            }
+            long consumed = a.consumed();
+            while (forwarded < consumed && !unforwarded.isEmpty()) {
+                byte[] b = unforwarded.peek();
+                int n = (int) Math.min(b.length - headUsed, consumed - forwarded);
+                log.appendRaw(b, headUsed, n);
+                headUsed += n;
+                forwarded += n;
+                if (headUsed == b.length) {
+                    unforwarded.poll();
+                    headUsed = 0;
+                }
+            }
+        }
+
+        /** Lets the applier finish what it was handed (bounded), and forwards it. */
+        void drain() {
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (System.currentTimeMillis() < deadline) {
+                InternalClient a;
+                long f;
+                synchronized (this) {
+                    a = applier;
+                    f = fed;
+                }
+                if (a == null || a.settledAt() == f) {
+                    forward();
+                    return;
+                }
+                LockSupport.parkNanos(200_000L);
+            }
+            LOG.warn("The master's stream was not applied within 30 s: {} of {} bytes", applier.consumed(), fed);
+            forward();
+        }
+
+        /** Holds the stream back (bytes wait in the socket) until {@link #resume}; then drains. */
+        void pause() {
+            synchronized (feedLock) {
+                paused = true;
+            }
+            drain();
+        }
+
+        void resume() {
+            paused = false;
+            LockSupport.unpark(thread);
         }
 
         void stop() {
@@ -187,6 +399,13 @@ public final class RedisReplication implements Replication {
             }
         }
 
+        void ackSoon() {
+            Thread t = ackThread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+
         void run() {
             long backoff = 100;
             while (!stopped) {
@@ -202,11 +421,12 @@ public final class RedisReplication implements Replication {
                         LOG.warn("Replication link to {}:{} lost: {}", host, port, e.getMessage());
                     }
                 } finally {
-                    if (!state.equals("connect")) {
+                    if (state.equals("connected")) {
                         downSinceMs = System.currentTimeMillis();
+                        backoff = 100;
                     }
                     state = "connect";
-                    applier = null;
+                    syncIn = null;
                 }
                 if (!stopped) {
                     LockSupport.parkNanos(backoff * 1_000_000L);
@@ -229,23 +449,51 @@ public final class RedisReplication implements Replication {
                     expect(in, out, "AUTH", user, auth);
                 }
             }
-            expect(in, out, "REPLCONF", "listening-port", Integer.toString(listeningPort));
+            var settings = engine.settings();
+            long announcedPort = settings.get("replica-announce-port").number();
+            expect(in, out, "REPLCONF", "listening-port", Long.toString(announcedPort != 0 ? announcedPort : listeningPort));
+            String announcedIp = settings.get("replica-announce-ip").value();
+            if (!announcedIp.isEmpty()) {
+                expect(in, out, "REPLCONF", "ip-address", announcedIp);
+            }
             expect(in, out, "REPLCONF", "capa", "eof", "capa", "psync2");
-            send(out, "PSYNC", "?", "-1");
+            drain(); // what the last session handed over is applied and forwarded: our offset is final
+            boolean known = log.active();
+            String askId = known ? log.replid() : "?";
+            String askOffset = known ? Long.toString(log.offset() + 1) : "-1";
+            send(out, "PSYNC", askId, askOffset);
             String reply = line(in);
+            if (reply.startsWith("+CONTINUE")) {
+                String id = reply.length() > "+CONTINUE".length() ? reply.substring("+CONTINUE".length()).trim() : "";
+                if (!id.isEmpty()) {
+                    log.continueAs(id);
+                }
+                LOG.info("Successful partial resynchronization with master at offset {}.", log.offset());
+                synchronized (this) {
+                    if (applier == null) {
+                        applier = engine.streamClient();
+                    }
+                }
+                streamFrom(in, out, new byte[0]);
+                return;
+            }
             if (!reply.startsWith("+FULLRESYNC ")) {
                 throw new IOException("unexpected reply to PSYNC: " + reply);
             }
             String[] parts = reply.split(" ");
-            masterReplId = parts[1];
+            String masterId = parts[1];
             long offset = Long.parseLong(parts[2].trim());
             state = "sync";
             String head = line(in);
-            LOG.info("Full resync from master: {}:{} ({})", parts[1], offset, head);
+            LOG.info("Full resync from master: {}:{} ({})", masterId, offset, head);
+            syncTotal = head.startsWith("$EOF:") ? -1 : Long.parseLong(head.substring(1).trim());
+            lastIoMs = System.currentTimeMillis();
             persistence.emptyDataset();
             RdbIn rdb = new RdbIn(in, 64 * 1024);
+            syncIn = rdb;
             RdbLoader.Result r = persistence.loadFromMaster(rdb);
             byte[] rest = rdb.takeBuffered();
+            syncIn = null;
             int skip = 0;
             if (head.startsWith("$EOF:")) {
                 byte[] mark = head.substring(5).getBytes(StandardCharsets.US_ASCII);
@@ -261,16 +509,26 @@ public final class RedisReplication implements Replication {
                 skip = have;
             }
             LOG.info("MASTER <-> REPLICA sync: Finished with success, {} keys", r.keysLoaded());
-            baseOffset = offset;
-            read = 0;
-            InternalClient a = engine.streamClient();
-            applier = a;
+            synchronized (this) {
+                log.adopt(masterId, offset);
+                applier = engine.streamClient();
+                unforwarded.clear();
+                headUsed = 0;
+                fed = 0;
+                forwarded = 0;
+            }
+            streamFrom(in, out, java.util.Arrays.copyOfRange(rest, skip, rest.length));
+        }
+
+        /** Applies the stream (starting with {@code first}) until the link breaks or stops. */
+        private void streamFrom(InputStream in, OutputStream out, byte[] first) throws IOException {
             state = "connected";
             lastIoMs = System.currentTimeMillis();
             Thread acks = Thread.ofVirtual().name("damselfly-replica-ack").start(() -> acks(out));
+            ackThread = acks;
             try {
-                if (rest.length > skip) {
-                    feed(a, java.util.Arrays.copyOfRange(rest, skip, rest.length));
+                if (first.length > 0) {
+                    feed(first);
                 }
                 byte[] buf = new byte[64 * 1024];
                 while (!stopped) {
@@ -279,34 +537,52 @@ public final class RedisReplication implements Replication {
                         throw new IOException("master closed the connection");
                     }
                     lastIoMs = System.currentTimeMillis();
-                    feed(a, java.util.Arrays.copyOf(buf, n));
+                    feed(java.util.Arrays.copyOf(buf, n));
                 }
             } finally {
+                ackThread = null;
                 acks.interrupt();
             }
         }
 
         /** Hands stream bytes to the applying client, waiting while a megabyte is still unapplied. */
-        private void feed(InternalClient a, byte[] bytes) {
-            read += bytes.length;
-            engine.post(0, w -> a.stream(w, bytes));
-            while (!stopped && read - a.consumed() > IN_FLIGHT) {
+        private void feed(byte[] bytes) {
+            while (paused && !stopped) {
+                LockSupport.parkNanos(1_000_000L);
+            }
+            InternalClient a;
+            synchronized (feedLock) {
+                synchronized (this) {
+                    a = applier;
+                    fed += bytes.length;
+                    unforwarded.add(bytes);
+                }
+                engine.post(0, w -> a.stream(w, bytes));
+            }
+            forward();
+            while (!stopped && fedNow() - a.consumed() > IN_FLIGHT) {
                 LockSupport.parkNanos(1_000_000L);
             }
         }
 
+        private synchronized long fedNow() {
+            return fed;
+        }
+
         private void acks(OutputStream out) {
-            while (!stopped && !Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(1000);
+            try {
+                send(out, "REPLCONF", "ACK", Long.toString(offset()));
+                while (!stopped && !Thread.currentThread().isInterrupted()) {
+                    LockSupport.parkNanos(1_000_000_000L);
+                    if (Thread.currentThread().isInterrupted()) {
+                        return;
+                    }
                     synchronized (out) {
                         send(out, "REPLCONF", "ACK", Long.toString(offset()));
                     }
-                } catch (InterruptedException e) {
-                    return;
-                } catch (IOException e) {
-                    return;
                 }
+            } catch (IOException e) {
+                // the link's reader notices
             }
         }
 

@@ -490,9 +490,9 @@ final class Proactor implements Runnable {
         }
         c.owner = null;
         Thread.ofVirtual().name("damselfly-takeover-" + c.id()).start(() -> {
-            try (java.io.OutputStream out = new java.io.BufferedOutputStream(
-                    java.nio.channels.Channels.newOutputStream(c.channel), 64 * 1024)) {
-                body.run(out);
+            // the socket's own streams: a read blocked on one thread does not hold up a write on another
+            try (java.io.OutputStream out = new java.io.BufferedOutputStream(c.channel.socket().getOutputStream(), 64 * 1024)) {
+                body.run(c.channel.socket().getInputStream(), out);
             } catch (IOException | RuntimeException e) {
                 LOG.info("Connection {} taken over ended: {}", c.id(), e.getMessage());
             } finally {

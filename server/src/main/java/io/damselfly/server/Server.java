@@ -392,7 +392,7 @@ final class Server implements Router, Host {
             persistence.close();
         }
         if (replication != null) {
-            replication.replicaOf(null, 0);
+            replication.close();
         }
         try {
             acceptor.close();

@@ -1,5 +1,6 @@
 package io.damselfly.engine.command;
 
+import io.damselfly.engine.exec.Client;
 import io.damselfly.engine.exec.Persistence;
 import io.damselfly.engine.exec.Tx;
 import io.damselfly.engine.exec.TxPart;
@@ -62,37 +63,61 @@ public final class PersistenceCommands {
     }
 
     /**
-     * SYNC and PSYNC as far as a full copy goes (`redis-cli --rdb`, and the first step of
-     * replication): the connection leaves the event loop and receives the RDB of a snapshot.
-     * PSYNC always answers +FULLRESYNC: there is no backlog yet.
+     * SYNC and PSYNC: the connection leaves the event loop and the replication module serves it
+     * (a full copy and the stream, or +CONTINUE from the backlog).
      */
     static void sync(CommandContext c, boolean psync) {
-        Persistence p = c.engine.persistence();
-        if (p == null) {
+        io.damselfly.engine.exec.Replication r = c.engine.replication();
+        if (r == null || c.engine.persistence() == null) {
             c.reply.error(NO_PERSISTENCE);
             return;
         }
-        String head = psync ? "+FULLRESYNC " + c.engine.replicationId() + " 0\r\n" : "";
-        boolean taken = c.engine.host().takeOver(c.client, out -> {
-            out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            p.fullSync(out);
-        });
-        if (!taken) {
-            c.reply.error("ERR this server cannot hand a connection over");
-        }
+        r.sync(c, psync);
     }
 
-    /** REPLCONF: the options a replica (or redis-cli --rdb) announces; acknowledged. */
+    /**
+     * REPLCONF: what a replica announces before PSYNC (kept on its client for the master side),
+     * and GETACK in a master's stream, which a replica answers at once with its offset.
+     */
     static void replconf(CommandContext c) {
         Request r = c.req;
         if ((r.argc() - 1) % 2 != 0) {
             c.syntaxError();
             return;
         }
+        Client client = c.client;
         for (int i = 1; i < r.argc(); i += 2) {
             String option = r.lower(i);
             switch (option) {
-                case "listening-port", "ip-address", "capa", "rdb-only", "ack", "getack", "rdb-filter-only" -> {
+                case "listening-port" -> {
+                    try {
+                        client.replicaPort = Integer.parseInt(r.str(i + 1));
+                    } catch (NumberFormatException e) {
+                        c.reply.error("ERR value is not an integer or out of range");
+                        return;
+                    }
+                }
+                case "ip-address" -> client.replicaIp = r.str(i + 1);
+                case "capa" -> {
+                    String capa = r.lower(i + 1);
+                    if (capa.equals("eof")) {
+                        client.replicaCapaEof = true;
+                    } else if (capa.equals("psync2")) {
+                        client.replicaCapaPsync2 = true;
+                    }
+                }
+                case "rdb-only" -> client.replicaRdbOnly = r.str(i + 1).equals("1");
+                case "getack" -> {
+                    io.damselfly.engine.exec.Replication repl = c.engine.replication();
+                    if (repl != null && client.hasFlag(Client.FLAG_INTERNAL)) {
+                        repl.getAck();
+                    }
+                    return; // no reply, as Redis sends none
+                }
+                case "ack", "rdb-filter-only" -> {
+                    if (option.equals("ack")) {
+                        return; // an ACK outside a replica's link: no reply
+                    }
                 }
                 default -> {
                     c.reply.error("ERR Unrecognized REPLCONF option: " + r.str(i));

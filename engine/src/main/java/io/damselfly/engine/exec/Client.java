@@ -265,6 +265,13 @@ public class Client {
     protected void afterAway() {
     }
 
+    /** What a replica announced with REPLCONF before PSYNC (listening-port, ip-address, capa, rdb-only). */
+    public int replicaPort;
+    public String replicaIp;
+    public boolean replicaCapaEof;
+    public boolean replicaCapaPsync2;
+    public boolean replicaRdbOnly;
+
     /** Peer address as "ip:port" for CLIENT LIST and MONITOR. */
     public String address() {
         return "";

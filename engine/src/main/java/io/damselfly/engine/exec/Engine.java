@@ -140,6 +140,24 @@ public final class Engine {
     private volatile Persistence persistence;
     private volatile Replication replication;
 
+    private volatile java.util.function.LongConsumer transactionDone;
+
+    /**
+     * Installs who hears that a multi-shard operation finished on every shard (the replication
+     * stream, which merges the operation's journal records then). Called on the coordinator's
+     * thread after the last step's records were journaled by every shard.
+     */
+    public void onTransactionDone(java.util.function.LongConsumer listener) {
+        this.transactionDone = listener;
+    }
+
+    void transactionDone(long txid) {
+        java.util.function.LongConsumer l = transactionDone; // volatile read: null until a replica arrives
+        if (l != null) {
+            l.accept(txid);
+        }
+    }
+
     /** Installs what follows a master (the repl module's replication). */
     public void replication(Replication r) {
         this.replication = r;
@@ -261,7 +279,7 @@ public final class Engine {
     /** INFO replication fields. */
     public String replicationInfo() {
         Replication r = replication;
-        if (r != null && r.isReplica()) {
+        if (r != null) {
             return r.info();
         }
         return "role:master\r\n"
@@ -279,6 +297,10 @@ public final class Engine {
 
     /** INFO stats fields about replication syncs. */
     public String replicationStats() {
+        Replication r = replication;
+        if (r != null) {
+            return r.stats();
+        }
         return "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n";
     }
 

@@ -34,10 +34,13 @@ public interface Host {
     default void resetStats() {
     }
 
-    /** Work on a connection taken out of the event loop, with blocking output (a full sync's RDB). */
+    /**
+     * Work on a connection taken out of the event loop, with blocking streams (a replica's full
+     * sync and command stream; its acknowledgements come back on {@code in}).
+     */
     @FunctionalInterface
     interface Takeover {
-        void run(java.io.OutputStream out) throws java.io.IOException;
+        void run(java.io.InputStream in, java.io.OutputStream out) throws java.io.IOException;
     }
 
     /**

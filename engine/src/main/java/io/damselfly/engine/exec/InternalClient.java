@@ -21,6 +21,7 @@ public final class InternalClient extends Client {
     private final ArrayDeque<byte[]> feed = new ArrayDeque<>();
     private long fed;
     private volatile long consumed;
+    private volatile long settledAt = -1;
 
     /** Replies are dropped (a master's stream: the master wants none). */
     void discardReplies() {
@@ -60,10 +61,22 @@ public final class InternalClient extends Client {
         return consumed;
     }
 
+    /**
+     * The stream's byte count fed so far at the last moment this client had run every whole
+     * command it was given and waited on none (the rest, if any, is an incomplete command). Equal
+     * to the count handed to {@link #stream} when all of it is applied. Any thread.
+     */
+    public long settledAt() {
+        return settledAt;
+    }
+
     /** Called by the worker after it processed this client's input. */
     void processed(Worker worker) {
         if (discard) {
             consumed = fed - inputPending();
+            if (!parked && feed.isEmpty()) {
+                settledAt = fed; // volatile write after consumed's: a reader seeing it sees consumed
+            }
             if (!parked && !feed.isEmpty()) {
                 worker.send(home(), new Worker.Task(w -> pump(w)));
             }

@@ -40,13 +40,6 @@ public interface Persistence {
      */
     java.util.List<io.damselfly.engine.command.Request> restore(byte[] key, byte[] payload);
 
-    /**
-     * A full sync's payload on a connection taken out of the event loop: the RDB of a fresh
-     * snapshot, EOF-marked as Redis sends it diskless ({@code $EOF:<40 bytes>}, the RDB, the
-     * same 40 bytes). On a virtual thread.
-     */
-    void fullSync(java.io.OutputStream out) throws java.io.IOException;
-
     /** The INFO persistence section. */
     String info(long dirty);
 

@@ -21,4 +21,13 @@ public interface Replication {
 
     /** ROLE's reply. */
     void role(Reply reply);
+
+    /** SYNC or PSYNC from a replica (or redis-cli --rdb), on its client's worker. */
+    void sync(io.damselfly.engine.command.CommandContext c, boolean psync);
+
+    /** REPLCONF GETACK arrived in the master's stream: acknowledge the applied offset now. */
+    void getAck();
+
+    /** INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
+    String stats();
 }

@@ -1062,6 +1062,7 @@ public final class Worker {
 
     private void finish(Tx tx) {
         Client c = tx.client;
+        engine.transactionDone(tx.id);
         if (!tx.deferred && tx.waiter == null) {
             tx.deferred = true;
             if (tx.op.defer(tx)) {
@@ -1234,14 +1235,16 @@ public final class Worker {
         ctx.client = tx.client;
         ctx.spec = tx.spec;
         reply.target(p.out, tx.protocol);
-        shard.journalTransaction(tx.id, tx.participantCount);
+        // an operation without locks only reads (an expired key it meets is deleted on its own)
+        boolean tagged = tx.lockMode != MultiShardOp.LOCK_NONE;
+        shard.journalTransaction(tagged ? tx.id : 0, tx.participantCount, p.hop);
         try {
             tx.op.step(ctx, p, p.hop);
         } catch (RuntimeException e) {
             LOG.error("step of {} failed", tx.spec.fullName(), e);
             p.payload = e;
         } finally {
-            shard.journalTransaction(0, 1);
+            shard.journalTransaction(0, 1, 0);
         }
         if (blocking.hasReady()) {
             serveReady();

@@ -17,9 +17,9 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * record handed to the sink
  * +-----------+--------+-----------+-----------+---------------------------------------+
- * | lsn (i64) | db     | txid (i64)| parts     | *argc\r\n $len\r\n arg\r\n ...         |
+ * | lsn (i64) | db     | txid (i64)| parts, hop| *argc\r\n $len\r\n arg\r\n ...         |
  * +-----------+--------+-----------+-----------+---------------------------------------+
- * txid 0 and parts 1 for a write confined to this shard
+ * txid 0, parts 1 and hop 0 for a write outside any multi-shard operation
  * </pre>
  */
 public final class Journal {
@@ -27,6 +27,7 @@ public final class Journal {
     private long lsn;
     private long txid;
     private int parts = 1;
+    private int hop;
     private final ByteOutput record = new ByteOutput(256);
     private int db;
     private int declaredArgs;
@@ -48,10 +49,15 @@ public final class Journal {
         return lsn;
     }
 
-    /** Marks the records that follow as parts of a multi-shard operation (0 ends it). */
-    public void transaction(long txid, int parts) {
+    /**
+     * Marks the records that follow as parts of a multi-shard operation (0 ends it), written in
+     * its hop {@code hop}: records of one operation on different shards commute within a hop and
+     * keep the hops' order across them.
+     */
+    public void transaction(long txid, int parts, int hop) {
         this.txid = txid;
         this.parts = txid == 0 ? 1 : parts;
+        this.hop = txid == 0 ? 0 : hop;
     }
 
     public long txid() {
@@ -108,6 +114,6 @@ public final class Journal {
             throw new IllegalStateException("journal record declared " + declaredArgs + " args, got " + writtenArgs);
         }
         lsn++;
-        sink.append(lsn, db, txid, parts, record.array(), 0, record.size());
+        sink.append(lsn, db, txid, parts, hop, record.array(), 0, record.size());
     }
 }

@@ -8,7 +8,8 @@ public interface JournalSink {
      * @param db    database index the command applies to
      * @param txid  transaction id of a multi-shard operation, or 0
      * @param parts how many shards hold a part of that operation (1 when txid is 0)
+     * @param hop   the operation's hop that wrote it (0 when txid is 0)
      * @param resp  the command, RESP-encoded, in {@code resp[off, off+len)}; valid only during the call
      */
-    void append(long lsn, int db, long txid, int parts, byte[] resp, int off, int len);
+    void append(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len);
 }

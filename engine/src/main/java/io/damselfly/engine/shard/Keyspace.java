@@ -124,11 +124,9 @@ public final class Keyspace {
         if (shard.journal.enabled()) {
             long ko = Entry.keyOffset(page, o);
             int klen = Entry.keyLen(page, o);
-            long saved = shard.journal.txid();
-            int savedParts = shard.journalParts;
-            shard.journal.transaction(0, 1);
+            // inside a multi-shard operation the DEL belongs to it: it precedes the operation's
+            // later writes to the key on a replica as it did here
             shard.journal.begin(id, 2).arg(DEL).arg(page, ko, klen).end();
-            shard.journal.transaction(saved, savedParts);
         }
         shard.keyModified(this, address);
         shard.keyExpired(this, address);

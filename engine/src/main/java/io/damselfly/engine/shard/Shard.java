@@ -29,7 +29,6 @@ public final class Shard {
     int lfuDecayTime = 1;
     /** A replica does not expire keys itself; it waits for its master's DEL. */
     boolean replicaMode;
-    int journalParts = 1;
 
     long dirty;
     long expiredKeys;
@@ -187,9 +186,8 @@ public final class Shard {
     }
 
     /** Tags the journal records that follow as parts of a multi-shard operation (txid 0 ends it). */
-    public void journalTransaction(long txid, int parts) {
-        journal.transaction(txid, parts);
-        journalParts = txid == 0 ? 1 : parts;
+    public void journalTransaction(long txid, int parts, int hop) {
+        journal.transaction(txid, parts, hop);
     }
 
     void keyModified(Keyspace db, long address) {

@@ -33,7 +33,7 @@ class ReplicatedFormTest {
     void attach() {
         for (int s = 0; s < engine.shards(); s++) {
             int shard = s;
-            engine.worker(s).shard().journal().attach((lsn, db, txid, parts, resp, off, len) ->
+            engine.worker(s).shard().journal().attach((lsn, db, txid, parts, hop, resp, off, len) ->
                     records.add(new Rec(shard, lsn, db, txid, parts, decode(resp, off, len))));
         }
     }

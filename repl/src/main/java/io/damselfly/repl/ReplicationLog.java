@@ -1,0 +1,645 @@
+package io.damselfly.repl;
+
+import io.damselfly.engine.journal.JournalSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.LongConsumer;
+
+/**
+ * The replication stream of this node in Redis's form, and its backlog: the bytes whose count is
+ * {@code master_repl_offset}.
+ *
+ * <p>On a master the shards' journals are merged into it. A record outside any multi-shard
+ * operation goes in as it comes (records of different shards that share no key commute). The
+ * records of a multi-shard operation are held, and every later record of the shards that wrote
+ * them waits behind them, until the operation's coordinator says it finished on every shard; then
+ * the operation goes in once, as Redis 7.0 propagates it: the parts of a cross-shard {@code MSET},
+ * {@code DEL} or {@code UNLINK} joined into one command, a {@code FLUSHALL} every shard journaled
+ * written once, anything longer wrapped in {@code MULTI}/{@code EXEC}. Operations run in the same
+ * order on every shard (a shard never starts an older transaction after a newer one), so no shard
+ * waits on an operation that waits on it. A snapshot's cut enters as such an operation without
+ * records: the point where it completes is the offset the RDB stands for.
+ *
+ * <p>On a replica the shards' records are dropped: the stream is the master's, appended as the
+ * replica applies it, so a chained replica sees the same bytes at the same offsets.
+ *
+ * <p>The bytes live in 64 KiB blocks. The backlog keeps the last {@code repl-backlog-size} bytes;
+ * a replica still reading older bytes keeps their blocks too, up to its output limit, past which
+ * it is dropped. Everything here is guarded by this object's monitor: shard threads append, feed
+ * threads read, and a reader waiting for bytes is woken by {@code notifyAll} (the monitor gives
+ * the happens-before edge between the append and the read).
+ */
+public final class ReplicationLog {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicationLog.class);
+    public static final String ZERO_ID = "0000000000000000000000000000000000000000";
+    static final int BLOCK = 64 * 1024;
+
+    private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] GETACK = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** A piece of the stream: bytes [start, start + used). */
+    static final class Block {
+        final long start;
+        final byte[] data = new byte[BLOCK];
+        int used;
+        Block next;
+
+        Block(long start) {
+            this.start = start;
+        }
+    }
+
+    /** A journal record held back: a part of an unfinished operation, or a record queued behind one. */
+    private record Held(int db, long txid, int hop, int shard, byte[] resp) {
+    }
+
+    /** A multi-shard operation whose records are being collected. */
+    private static final class Pending {
+        final long id;
+        final List<Held> records = new ArrayList<>();
+        final List<Integer> holders = new ArrayList<>();
+        /** Records of this operation still queued behind another operation on some shard. */
+        int queued;
+        boolean done;
+        LongConsumer onCut;
+
+        Pending(long id) {
+            this.id = id;
+        }
+    }
+
+    /** A shard's place in the merge: the operation it waits on, and its records behind it. */
+    private static final class Lane {
+        Pending blockedOn;
+        final ArrayDeque<Held> queue = new ArrayDeque<>();
+    }
+
+    private final Lane[] lanes;
+    private final HashMap<Long, Pending> pending = new HashMap<>();
+    private final ArrayDeque<Integer> ready = new ArrayDeque<>();
+    private final List<Feed> feeds = new ArrayList<>();
+
+    private String replid = newId();
+    private String replid2 = ZERO_ID;
+    private long secondOffset = -1;
+    private long offset;
+    private Block head;
+    private Block tail;
+    private boolean active;
+    private boolean upstream;
+    private int streamDb = -1;
+    private long backlogSize = 1024 * 1024;
+    private long replicaHardLimit = 256L * 1024 * 1024;
+    private long lastReplicaMs = System.currentTimeMillis();
+    private int waitingReaders;
+
+    public ReplicationLog(int shards) {
+        lanes = new Lane[shards];
+        for (int i = 0; i < shards; i++) {
+            lanes[i] = new Lane();
+        }
+    }
+
+    static String newId() {
+        byte[] id = new byte[20];
+        new SecureRandom().nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+
+    // ------------------------------------------------------------------ identity and offsets
+
+    public synchronized String replid() {
+        return replid;
+    }
+
+    public synchronized String replid2() {
+        return replid2;
+    }
+
+    public synchronized long secondOffset() {
+        return secondOffset;
+    }
+
+    /** master_repl_offset: bytes of the stream so far. */
+    public synchronized long offset() {
+        return offset;
+    }
+
+    public synchronized boolean active() {
+        return active;
+    }
+
+    /** Operations held back in the merge, and shards waiting behind one: INFO's view of the merge. */
+    public synchronized String mergeState() {
+        int blocked = 0;
+        int queued = 0;
+        for (Lane l : lanes) {
+            if (l.blockedOn != null) {
+                blocked++;
+            }
+            queued += l.queue.size();
+        }
+        return "damselfly_repl_held_operations:" + pending.size() + "\r\n"
+                + "damselfly_repl_waiting_shards:" + blocked + "\r\n"
+                + "damselfly_repl_queued_records:" + queued + "\r\n";
+    }
+
+    /** The first offset the backlog still serves (0-based: the count of bytes before it). */
+    public synchronized long backlogStart() {
+        if (head == null) {
+            return offset;
+        }
+        return Math.max(head.start, offset - backlogSize);
+    }
+
+    public synchronized void limits(long backlogSize, long replicaHardLimit) {
+        this.backlogSize = backlogSize;
+        this.replicaHardLimit = replicaHardLimit <= 0 ? Long.MAX_VALUE : replicaHardLimit;
+    }
+
+    /**
+     * A new history (promotion, or a master's first start): the current id becomes replid2,
+     * valid up to the current offset, and a fresh id takes over. PSYNC2's {@code shiftReplicationId}.
+     */
+    public synchronized void shiftId() {
+        replid2 = replid;
+        secondOffset = offset + 1;
+        replid = newId();
+        LOG.info("Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+                replid2, secondOffset, replid);
+    }
+
+    /** A replica takes its master's id and offset (after +FULLRESYNC): the backlog starts over there. */
+    public synchronized void adopt(String id, long at) {
+        for (Feed f : feeds) {
+            f.drop(); // our replicas' positions belong to the old history: they sync again
+        }
+        feeds.clear();
+        notifyAll();
+        replid = id;
+        replid2 = ZERO_ID;
+        secondOffset = -1;
+        offset = at;
+        head = tail = null;
+        active = true;
+        streamDb = -1;
+    }
+
+    /** After +CONTINUE with a new id: the master was promoted; our history continues under its id. */
+    public synchronized void continueAs(String id) {
+        if (!id.equals(replid)) {
+            replid2 = replid;
+            secondOffset = offset + 1;
+            replid = id;
+        }
+    }
+
+    /** The shards' records are dropped (a replica) or merged (a master). */
+    public synchronized void upstream(boolean on) {
+        upstream = on;
+        if (!on) {
+            streamDb = -1;
+        }
+    }
+
+    public synchronized boolean upstream() {
+        return upstream;
+    }
+
+    /**
+     * Whether a PSYNC for {@code id} wanting the byte at 1-based offset {@code want} can continue
+     * from the backlog: returns the 0-based position, or -1.
+     */
+    public synchronized long continuable(String id, long want) {
+        if (!active || want <= 0) {
+            return -1;
+        }
+        boolean ours = id.equals(replid);
+        boolean previous = id.equals(replid2) && want <= secondOffset;
+        if (!ours && !previous) {
+            return -1;
+        }
+        long pos = want - 1;
+        if (pos < backlogStart() || pos > offset) {
+            return -1;
+        }
+        return pos;
+    }
+
+    // ------------------------------------------------------------------ the merge (shard threads)
+
+    /** The journal sink of shard {@code shard}. */
+    public JournalSink sink(int shard) {
+        return (lsn, db, txid, parts, hop, resp, off, len) -> record(shard, db, txid, hop, resp, off, len);
+    }
+
+    private synchronized void record(int shard, int db, long txid, int hop, byte[] resp, int off, int len) {
+        if (upstream || !active) {
+            return;
+        }
+        Lane lane = lanes[shard];
+        if (lane.blockedOn != null && (txid == 0 || txid != lane.blockedOn.id)) {
+            if (txid != 0) {
+                pending(txid).queued++;
+            }
+            lane.queue.add(new Held(db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+            return;
+        }
+        if (txid == 0) {
+            emit(db, resp, off, len);
+            wake();
+            return;
+        }
+        place(new Held(db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+        settle();
+    }
+
+    /**
+     * A snapshot's cut on shard {@code shard} (its thread, in the cut's step): records of the
+     * shard that follow wait until every shard made its cut; {@code onCut} then hears the
+     * offset the snapshot stands for. Starts the stream on its first call.
+     */
+    public synchronized void cut(int shard, long txid, LongConsumer onCut) {
+        if (upstream) {
+            return;
+        }
+        if (!active) {
+            active = true;
+            streamDb = -1;
+        }
+        Pending p = pending(txid);
+        if (onCut != null) {
+            p.onCut = onCut;
+        }
+        Lane lane = lanes[shard];
+        Held barrier = new Held(-1, txid, 0, shard, null);
+        if (lane.blockedOn != null && lane.blockedOn != p) {
+            p.queued++;
+            lane.queue.add(barrier);
+            return;
+        }
+        place(barrier);
+        settle();
+    }
+
+    /** The coordinator says operation {@code txid} finished on every shard. */
+    public synchronized void transactionDone(long txid) {
+        Pending p = pending.get(txid);
+        if (p == null) {
+            return;
+        }
+        p.done = true;
+        complete(p);
+        settle();
+    }
+
+    private Pending pending(long txid) {
+        return pending.computeIfAbsent(txid, Pending::new);
+    }
+
+    private void place(Held h) {
+        Pending p = pending(h.txid);
+        if (h.resp != null) {
+            p.records.add(h);
+        }
+        Lane lane = lanes[h.shard];
+        if (lane.blockedOn != p) {
+            lane.blockedOn = p;
+            p.holders.add(h.shard);
+        }
+        complete(p);
+    }
+
+    private void complete(Pending p) {
+        if (!p.done || p.queued > 0) {
+            return;
+        }
+        pending.remove(p.id);
+        emitOperation(p.records);
+        if (p.onCut != null) {
+            streamDb = -1; // a replica starting here gets a SELECT first
+            p.onCut.accept(offset);
+        }
+        for (int s : p.holders) {
+            if (lanes[s].blockedOn == p) {
+                lanes[s].blockedOn = null;
+                ready.add(s);
+            }
+        }
+        wake();
+    }
+
+    /** Lets the lanes an operation released go on with their queued records. */
+    private void settle() {
+        while (!ready.isEmpty()) {
+            Lane lane = lanes[ready.poll()];
+            while (lane.blockedOn == null && !lane.queue.isEmpty()) {
+                Held h = lane.queue.poll();
+                if (h.txid == 0) {
+                    emit(h.db, h.resp, 0, h.resp.length);
+                } else {
+                    pending(h.txid).queued--;
+                    place(h);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ writing the stream
+
+    /** An operation's records as Redis 7.0 propagates it (see the class comment). */
+    private void emitOperation(List<Held> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        List<Held> ops = new ArrayList<>(records);
+        ops.sort((a, b) -> Integer.compare(a.hop, b.hop)); // stable: a shard's records keep their order
+        ops = dropRepeatedDatabaseWide(ops);
+        if (ops.size() > 1) {
+            byte[] joined = joined(ops);
+            if (joined != null) {
+                emit(ops.get(0).db, joined, 0, joined.length);
+                return;
+            }
+            emit(ops.get(0).db, MULTI, 0, MULTI.length);
+        }
+        for (Held h : ops) {
+            emit(h.db, h.resp, 0, h.resp.length);
+        }
+        if (ops.size() > 1) {
+            append(EXEC, 0, EXEC.length);
+        }
+    }
+
+    /** FLUSHALL, FLUSHDB and SWAPDB are journaled by every shard in the same hop: keep one. */
+    private static List<Held> dropRepeatedDatabaseWide(List<Held> ops) {
+        List<Held> out = new ArrayList<>(ops.size());
+        for (Held h : ops) {
+            if (!out.isEmpty()) {
+                Held last = out.get(out.size() - 1);
+                if (last.hop == h.hop && last.shard != h.shard && last.db == h.db && Arrays.equals(last.resp, h.resp)
+                        && databaseWide(h.resp)) {
+                    continue;
+                }
+            }
+            out.add(h);
+        }
+        return out;
+    }
+
+    private static boolean databaseWide(byte[] resp) {
+        String name = RespArgs.name(resp).toLowerCase(java.util.Locale.ROOT);
+        return name.equals("flushall") || name.equals("flushdb") || name.equals("swapdb");
+    }
+
+    /** The parts of one cross-shard MSET, DEL or UNLINK (one per shard, one hop, one db) as one command. */
+    private static byte[] joined(List<Held> ops) {
+        Held first = ops.get(0);
+        String name = RespArgs.name(first.resp);
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        if (!lower.equals("mset") && !lower.equals("del") && !lower.equals("unlink")) {
+            return null;
+        }
+        int argc = 1;
+        List<Integer> shards = new ArrayList<>();
+        for (Held h : ops) {
+            if (h.hop != first.hop || h.db != first.db || shards.contains(h.shard)
+                    || !RespArgs.name(h.resp).equals(name)) {
+                return null;
+            }
+            shards.add(h.shard);
+            argc += RespArgs.argc(h.resp) - 1;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] headBytes = ("*" + argc + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        out.write(headBytes, 0, headBytes.length);
+        int nameEnd = RespArgs.afterFirst(first.resp);
+        int nameStart = RespArgs.afterHeader(first.resp);
+        out.write(first.resp, nameStart, nameEnd - nameStart);
+        for (Held h : ops) {
+            int from = RespArgs.afterFirst(h.resp);
+            out.write(h.resp, from, h.resp.length - from);
+        }
+        return out.toByteArray();
+    }
+
+    private void emit(int db, byte[] resp, int off, int len) {
+        if (db >= 0 && db != streamDb) {
+            byte[] select = select(db);
+            append(select, 0, select.length);
+            streamDb = db;
+        }
+        append(resp, off, len);
+    }
+
+    static byte[] select(int db) {
+        String n = Integer.toString(db);
+        return ("*2\r\n$6\r\nSELECT\r\n$" + n.length() + "\r\n" + n + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private void append(byte[] b, int off, int len) {
+        while (len > 0) {
+            if (tail == null || tail.used == BLOCK) {
+                Block nb = new Block(offset);
+                if (tail == null) {
+                    head = tail = nb;
+                } else {
+                    tail.next = nb;
+                    tail = nb;
+                }
+                trim();
+            }
+            int n = Math.min(len, BLOCK - tail.used);
+            System.arraycopy(b, off, tail.data, tail.used, n);
+            tail.used += n;
+            offset += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** Drops blocks neither the backlog nor a feed needs; drops feeds past their output limit. */
+    private void trim() {
+        long keep = offset - backlogSize;
+        for (int i = feeds.size() - 1; i >= 0; i--) {
+            Feed f = feeds.get(i);
+            long behind = offset - f.position;
+            if (behind > replicaHardLimit) {
+                LOG.warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", f.describe());
+                feeds.remove(i);
+                f.drop();
+                notifyAll();
+                continue;
+            }
+            keep = Math.min(keep, f.position);
+        }
+        while (head != null && head != tail && head.start + head.used <= keep) {
+            head = head.next;
+        }
+    }
+
+    /** Appends bytes that are not journal records: a master's periodic PING and GETACK, or, on a
+     * replica, the master's stream as it is applied. */
+    public synchronized void appendRaw(byte[] b, int off, int len) {
+        if (!active) {
+            return;
+        }
+        append(b, off, len);
+        wake();
+    }
+
+    /** A master's own command for its replicas (PING, REPLCONF GETACK): only while the stream runs. */
+    public synchronized void appendControl(byte[] b) {
+        if (!active || upstream) {
+            return;
+        }
+        append(b, 0, b.length);
+        wake();
+    }
+
+    private void wake() {
+        if (waitingReaders > 0) {
+            notifyAll();
+        }
+    }
+
+    // ------------------------------------------------------------------ feeds
+
+    /** Starts feeding a replica from 0-based position {@code from}: pins the bytes from there. */
+    public synchronized void attach(Feed f, long from) {
+        active = true;
+        f.position = from;
+        feeds.add(f);
+        lastReplicaMs = System.currentTimeMillis();
+    }
+
+    public synchronized void detach(Feed f) {
+        if (feeds.remove(f)) {
+            lastReplicaMs = System.currentTimeMillis();
+            trimNow();
+        }
+    }
+
+    private void trimNow() {
+        if (tail != null) {
+            trim();
+        }
+    }
+
+    public synchronized List<Feed> feeds() {
+        return new ArrayList<>(feeds);
+    }
+
+    public synchronized long lastReplicaMs() {
+        return feeds.isEmpty() ? lastReplicaMs : System.currentTimeMillis();
+    }
+
+    /** Frees the backlog after repl-backlog-ttl without replicas (Redis keeps it on replicas). */
+    public synchronized void release() {
+        if (feeds.isEmpty() && !upstream) {
+            head = tail = null;
+            active = false;
+            for (Lane l : lanes) {
+                l.queue.clear();
+                l.blockedOn = null;
+            }
+            pending.clear();
+            LOG.info("Replication backlog freed after {} seconds without replicas.",
+                    (System.currentTimeMillis() - lastReplicaMs) / 1000);
+        }
+    }
+
+    /**
+     * Copies stream bytes from the feed's position into {@code dst}, waiting up to
+     * {@code waitMs} for some; returns the count (0 on timeout). Advances the feed.
+     */
+    synchronized int read(Feed f, byte[] dst, long waitMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + waitMs;
+        while (f.position >= offset && !f.dropped) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return 0;
+            }
+            waitingReaders++;
+            try {
+                wait(left);
+            } finally {
+                waitingReaders--;
+            }
+        }
+        if (f.dropped) {
+            return -1;
+        }
+        Block b = f.block;
+        if (b == null || f.position < b.start || f.position >= b.start + BLOCK) {
+            b = head;
+            while (b != null && f.position >= b.start + BLOCK) {
+                b = b.next;
+            }
+            if (b == null || f.position < b.start) {
+                return -1; // trimmed away: cannot happen while the feed pins it
+            }
+        }
+        int at = (int) (f.position - b.start);
+        int n = Math.min(dst.length, b.used - at);
+        System.arraycopy(b.data, at, dst, 0, n);
+        f.position += n;
+        f.block = f.position == b.start + BLOCK ? b.next : b;
+        return n;
+    }
+
+    /** A replica acknowledged an offset: WAIT may be satisfied. */
+    public synchronized void acked() {
+        notifyAll();
+    }
+
+    public synchronized void wakeAll() {
+        notifyAll();
+    }
+
+    /** How many feeds acknowledged at least {@code target}. */
+    public synchronized int acknowledged(long target) {
+        int n = 0;
+        for (Feed f : feeds) {
+            if (f.online && f.ack >= target) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** A replica reading the stream: its position, acknowledgement and how to drop it. */
+    public abstract static class Feed {
+        long position;
+        Block block;
+        volatile boolean dropped;
+        volatile boolean online;
+        volatile long ack;
+        volatile long ackMs = System.currentTimeMillis();
+
+        public long position() {
+            return position;
+        }
+
+        public abstract String describe();
+
+        /** Closes the replica's connection (its threads end). */
+        protected abstract void close();
+
+        void drop() {
+            dropped = true;
+            close();
+        }
+    }
+}

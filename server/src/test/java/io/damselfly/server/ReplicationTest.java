@@ -1,0 +1,317 @@
+package io.damselfly.server;
+
+import io.damselfly.tools.LinkProxy;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.SetParams;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Damselfly as a master on the Redis protocol: redis-server and Damselfly replicas get the full
+ * sync and then the merged stream of every shard's journal (cross-shard MSET and MULTI/EXEC as
+ * one operation); a broken link resumes with +CONTINUE from the backlog; a promoted replica keeps
+ * the old id as replid2 so its sibling resumes against it (PSYNC2); a chain forwards the stream it
+ * applied at the same offsets.
+ */
+class ReplicationTest {
+    private static final Duration LONG = Duration.ofSeconds(90);
+
+    /** Writes every kind of operation until stopped, on one connection. */
+    static final class Writer implements AutoCloseable {
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final AtomicInteger done = new AtomicInteger();
+        private final Thread thread;
+        private volatile Throwable failure;
+
+        Writer(int port, String prefix) {
+            thread = Thread.ofPlatform().name("writer-" + prefix).start(() -> {
+                try (Jedis j = new Jedis("127.0.0.1", port, 30_000)) {
+                    int i = 0;
+                    while (!stop.get()) {
+                        step(j, prefix, i++);
+                        done.incrementAndGet();
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            });
+        }
+
+        static void step(Jedis j, String p, int i) {
+            switch (i % 12) {
+                case 0 -> j.set(p + "s" + i, "v" + i);
+                case 1 -> j.mset(p + "a" + i, "x", p + "b" + i, "y", p + "c" + i, "z"); // spans shards
+                case 2 -> j.incr(p + "counter" + (i % 7));
+                case 3 -> j.hset(p + "h" + (i % 5), "f" + i, "v" + i);
+                case 4 -> j.rpush(p + "l" + (i % 3), Integer.toString(i));
+                case 5 -> j.sadd(p + "set", Integer.toString(i % 50));
+                case 6 -> j.zadd(p + "z", i, "m" + (i % 40));
+                case 7 -> j.set(p + "ttl" + i, "t", SetParams.setParams().ex(10_000));
+                case 8 -> j.del(p + "s" + (i - 8), p + "a" + (i - 7)); // spans shards
+                case 9 -> {
+                    Transaction t = j.multi();
+                    t.incrBy(p + "from", -1);
+                    t.incrBy(p + "to", 1);
+                    t.lpop(p + "l" + (i % 3));
+                    t.exec();
+                }
+                case 10 -> {
+                    j.select(3);
+                    j.set(p + "db3:" + (i % 20), Integer.toString(i));
+                    j.select(0);
+                }
+                default -> j.expire(p + "h" + (i % 5), 100_000);
+            }
+        }
+
+        int done() {
+            return done.get();
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop.set(true);
+            thread.join(60_000);
+            if (failure != null) {
+                throw new AssertionError("writer failed", failure);
+            }
+        }
+    }
+
+    static long field(Jedis j, String name) {
+        for (String line : j.info("replication").split("\r\n")) {
+            if (line.startsWith(name + ":")) {
+                return Long.parseLong(line.substring(name.length() + 1));
+            }
+        }
+        return -1;
+    }
+
+    static long stat(Jedis j, String name) {
+        for (String line : j.info("stats").split("\r\n")) {
+            if (line.startsWith(name + ":")) {
+                return Long.parseLong(line.substring(name.length() + 1));
+            }
+        }
+        return -1;
+    }
+
+    /** Waits until the replica applied everything the master has written, then compares key by key. */
+    static void assertCaughtUp(Jedis master, Jedis replica) {
+        TestServer.await("the replica to reach the master's offset", LONG,
+                () -> field(replica, "slave_repl_offset") == field(master, "master_repl_offset")
+                        && field(master, "master_repl_offset") > 0);
+        TreeMap<String, String> expected = Dataset.read(master);
+        TreeMap<String, String> actual = Dataset.read(replica);
+        if (!expected.equals(actual)) {
+            TreeMap<String, String> diff = new TreeMap<>();
+            for (Map.Entry<String, String> e : expected.entrySet()) {
+                if (!e.getValue().equals(actual.get(e.getKey()))) {
+                    diff.put(e.getKey(), e.getValue() + " / " + actual.get(e.getKey()));
+                }
+            }
+            for (String k : actual.keySet()) {
+                if (!expected.containsKey(k)) {
+                    diff.put(k, "(none) / " + actual.get(k));
+                }
+            }
+            throw new AssertionError(diff.size() + " keys differ; master: " + master.info("replication") + " first: "
+                    + diff.entrySet().stream().limit(5).toList());
+        }
+    }
+
+    @Test
+    void aRedisReplicaGetsTheSnapshotAndEveryWriteMadeDuringAndAfterIt() throws Exception {
+        try (TestServer master = new TestServer("--rdb-key-save-delay", "2");
+             Jedis m = master.jedis()) {
+            Dataset.fill(m);
+            for (int i = 0; i < 3000; i++) {
+                Writer.step(m, "before:", i);
+            }
+            RealRedis replica;
+            try (Writer w = new Writer(master.port(), "during:")) {
+                replica = new RealRedis(Files.createTempDirectory("redis-replica"),
+                        "--replicaof", "127.0.0.1", Integer.toString(master.port()));
+                try (Jedis r = replica.jedis()) {
+                    TestServer.await("the link to come up", LONG,
+                            () -> r.info("replication").contains("master_link_status:up"));
+                }
+                int at = w.done();
+                TestServer.await("writes after the sync", LONG, () -> w.done() > at + 500);
+            }
+            try (RealRedis rr = replica; Jedis r = rr.jedis()) {
+                for (int i = 0; i < 500; i++) {
+                    Writer.step(m, "after:", i);
+                }
+                m.flushDB(); // db 0 emptied once on the replica too
+                for (int i = 0; i < 500; i++) {
+                    Writer.step(m, "last:", i);
+                }
+                assertCaughtUp(m, r);
+                assertEquals(1, stat(m, "sync_full"));
+                TestServer.await("the replica's ACK", LONG,
+                        () -> m.info("replication").contains("state=online,offset=" + field(m, "master_repl_offset")));
+                List<Object> role = m.role();
+                assertEquals("master", role.get(0));
+                assertEquals(field(m, "master_repl_offset"), role.get(1));
+            }
+        }
+    }
+
+    @Test
+    void aBrokenLinkResumesFromTheBacklogAndALongOutageFallsBackToAFullSync() throws Exception {
+        try (TestServer master = new TestServer();
+             Jedis m = master.jedis();
+             LinkProxy proxy = new LinkProxy(0, "127.0.0.1", master.port());
+             TestServer replica = new TestServer();
+             Jedis r = replica.jedis()) {
+            Dataset.fill(m);
+            r.replicaof("127.0.0.1", proxy.port());
+            TestServer.await("the link to come up", LONG, () -> r.info("replication").contains("master_link_status:up"));
+            for (int i = 0; i < 1000; i++) {
+                Writer.step(m, "one:", i);
+            }
+            assertCaughtUp(m, r);
+            for (int round = 0; round < 3; round++) {
+                try (Writer w = new Writer(master.port(), "cut" + round + ":")) {
+                    int at = w.done();
+                    TestServer.await("some writes", LONG, () -> w.done() > at + 200);
+                    proxy.cut();
+                    int after = w.done();
+                    TestServer.await("writes after the cut", LONG, () -> w.done() > after + 200);
+                }
+                TestServer.await("the link to come back", LONG,
+                        () -> r.info("replication").contains("master_link_status:up"));
+                assertCaughtUp(m, r);
+            }
+            assertEquals(1, stat(m, "sync_full"));
+            assertEquals(3, stat(m, "sync_partial_ok"));
+
+            // longer than the backlog: a full sync, and still identical
+            m.configSet("repl-backlog-size", "16384");
+            proxy.refuse(true);
+            proxy.cut();
+            TestServer.await("the link to go down", LONG, () -> r.info("replication").contains("master_link_status:down"));
+            for (int i = 0; i < 3000; i++) {
+                Writer.step(m, "outage:", i);
+            }
+            proxy.refuse(false);
+            TestServer.await("the link to come back", LONG, () -> r.info("replication").contains("master_link_status:up"));
+            assertCaughtUp(m, r);
+            assertEquals(2, stat(m, "sync_full"));
+            assertEquals(1, stat(m, "sync_partial_err"));
+        }
+    }
+
+    @Test
+    void aPromotedReplicaTakesItsSiblingAndTheOldMasterByPartialSync() throws Exception {
+        try (TestServer a = new TestServer();
+             TestServer b = new TestServer();
+             TestServer c = new TestServer();
+             Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis()) {
+            Dataset.fill(ja);
+            jb.replicaof("127.0.0.1", a.port());
+            jc.replicaof("127.0.0.1", a.port());
+            for (int i = 0; i < 2000; i++) {
+                Writer.step(ja, "x:", i);
+            }
+            assertCaughtUp(ja, jb);
+            assertCaughtUp(ja, jc);
+            String oldId = ja.info("replication").split("master_replid:")[1].substring(0, 40);
+
+            assertEquals("OK", jb.replicaofNoOne());
+            assertTrue(jb.info("replication").contains("master_replid2:" + oldId));
+            jc.replicaof("127.0.0.1", b.port());
+            ja.replicaof("127.0.0.1", b.port());
+            TestServer.await("both to follow b", LONG, () -> field(jb, "connected_slaves") == 2
+                    && jc.info("replication").contains("master_link_status:up")
+                    && ja.info("replication").contains("master_link_status:up"));
+            for (int i = 0; i < 2000; i++) {
+                Writer.step(jb, "y:", i);
+            }
+            assertCaughtUp(jb, jc);
+            assertCaughtUp(jb, ja);
+            assertEquals(0, stat(jb, "sync_full"));
+            assertEquals(2, stat(jb, "sync_partial_ok"));
+        }
+    }
+
+    @Test
+    void aChainOfThreeStaysIdenticalAtTheSameOffsets() throws Exception {
+        try (TestServer a = new TestServer("--threads", "2");
+             TestServer b = new TestServer("--threads", "3");
+             TestServer c = new TestServer("--threads", "1");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis()) {
+            Dataset.fill(ja);
+            jb.replicaof("127.0.0.1", a.port());
+            TestServer.await("b's link", LONG, () -> jb.info("replication").contains("master_link_status:up"));
+            try (Writer w = new Writer(a.port(), "chain:")) {
+                jc.replicaof("127.0.0.1", b.port());
+                TestServer.await("c's link", LONG, () -> jc.info("replication").contains("master_link_status:up"));
+                int at = w.done();
+                TestServer.await("writes through the chain", LONG, () -> w.done() > at + 1000);
+            }
+            assertCaughtUp(ja, jb);
+            TestServer.await("c at a's offset", LONG,
+                    () -> field(jc, "slave_repl_offset") == field(ja, "master_repl_offset"));
+            assertEquals(Dataset.read(ja), Dataset.read(jc));
+            assertEquals(field(ja, "master_repl_offset"), field(jc, "master_repl_offset"));
+        }
+    }
+
+    @Test
+    void aReplicaWithoutCapaEofGetsASizedRdbFromDisk() throws Exception {
+        try (TestServer master = new TestServer();
+             Jedis m = master.jedis();
+             Socket s = new Socket("127.0.0.1", master.port())) {
+            m.set("k", "v");
+            s.setSoTimeout(30_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("REPLCONF listening-port 1\r\nPSYNC ? -1\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("+OK", line(in));
+            String full = line(in);
+            assertTrue(full.startsWith("+FULLRESYNC "), full);
+            String size = line(in);
+            assertTrue(size.matches("\\$\\d+"), size);
+            byte[] rdb = in.readNBytes(Integer.parseInt(size.substring(1)));
+            assertEquals("REDIS0010", new String(rdb, 0, 9, StandardCharsets.US_ASCII));
+            m.set("after", "1");
+            String stream = new String(in.readNBytes(40), StandardCharsets.US_ASCII);
+            assertTrue(stream.startsWith("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n"), stream);
+            try (var files = Files.list(master.dir)) {
+                assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith("temp-")), "temp file removed");
+            }
+        }
+    }
+
+    private static String line(InputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) != '\n') {
+            if (c < 0) {
+                throw new java.io.EOFException();
+            }
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+        }
+        return sb.toString();
+    }
+}

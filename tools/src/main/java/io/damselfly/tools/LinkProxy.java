@@ -1,0 +1,147 @@
+package io.damselfly.tools;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP proxy for breaking replication links on purpose: it forwards every connection to a
+ * target, and {@link #cut()} drops the connections it carries at whatever byte they are at.
+ * While {@link #refuse(boolean) refusing}, new connections are closed at once (a long outage).
+ *
+ * <p>Usage: {@code java -cp tools.jar io.damselfly.tools.LinkProxy <listen-port> <host> <port>};
+ * each line typed on stdin cuts the links.
+ */
+public final class LinkProxy implements AutoCloseable {
+    private final ServerSocket server;
+    private final String host;
+    private final int port;
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private volatile boolean refusing;
+    private volatile boolean closed;
+    private volatile long connections;
+
+    public LinkProxy(int listenPort, String host, int port) throws IOException {
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), listenPort));
+        this.host = host;
+        this.port = port;
+        Thread.ofVirtual().name("link-proxy-accept").start(this::accept);
+    }
+
+    /** The port clients connect to. */
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Connections accepted so far. */
+    public long connections() {
+        return connections;
+    }
+
+    /** Drops every connection carried now. */
+    public void cut() {
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+        open.clear();
+    }
+
+    /** While true, new connections are closed as soon as they arrive. */
+    public void refuse(boolean on) {
+        refusing = on;
+    }
+
+    private void accept() {
+        while (!closed) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            connections++;
+            if (refusing) {
+                closeQuietly(client);
+                continue;
+            }
+            Socket upstream = new Socket();
+            try {
+                upstream.connect(new InetSocketAddress(host, port), 5000);
+                client.setTcpNoDelay(true);
+                upstream.setTcpNoDelay(true);
+            } catch (IOException e) {
+                closeQuietly(client);
+                closeQuietly(upstream);
+                continue;
+            }
+            open.add(client);
+            open.add(upstream);
+            Thread.ofVirtual().start(() -> pump(client, upstream));
+            Thread.ofVirtual().start(() -> pump(upstream, client));
+        }
+    }
+
+    private void pump(Socket from, Socket to) {
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = from.getInputStream()) {
+            OutputStream out = to.getOutputStream();
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {
+            // cut, or closed by a side
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+            open.remove(from);
+            open.remove(to);
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closing
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly(server);
+        cut();
+    }
+
+    private static void closeQuietly(ServerSocket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closing
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 3) {
+            System.err.println("usage: LinkProxy <listen-port> <host> <port>");
+            System.exit(2);
+        }
+        try (LinkProxy p = new LinkProxy(Integer.parseInt(args[0]), args[1], Integer.parseInt(args[2]));
+             var stdin = new java.io.BufferedReader(new java.io.InputStreamReader(System.in))) {
+            System.out.println("proxy on " + p.port() + "; a line on stdin cuts the links");
+            while (stdin.readLine() != null) {
+                p.cut();
+                System.out.println("cut");
+            }
+        }
+    }
+}
