@@ -38,6 +38,8 @@ public final class RedisReplication implements Replication {
     private final ReplicaFeeds feeds;
     private final Thread cron;
     private volatile boolean closed;
+    private final io.damselfly.engine.config.Setting minReplicasToWrite;
+    private final io.damselfly.engine.config.Setting minReplicasMaxLag;
 
     public RedisReplication(Engine engine, RdbPersistence persistence, int listeningPort) {
         this.engine = engine;
@@ -45,6 +47,8 @@ public final class RedisReplication implements Replication {
         this.listeningPort = listeningPort;
         this.log = new ReplicationLog(engine.shards());
         this.feeds = new ReplicaFeeds(engine, persistence, log, this);
+        this.minReplicasToWrite = engine.settings().get("min-replicas-to-write");
+        this.minReplicasMaxLag = engine.settings().get("min-replicas-max-lag");
         this.cron = Thread.ofVirtual().name("damselfly-replication-cron").start(this::cron);
     }
 
@@ -201,6 +205,81 @@ public final class RedisReplication implements Replication {
         if (l != null) {
             l.ackSoon();
         }
+    }
+
+    /** A WAIT in progress: its target offset, how many replicas it wants, and its deadline. */
+    private record Waiting(io.damselfly.engine.exec.Tx tx, long target, long replicas, long deadlineMs) {
+    }
+
+    private final java.util.List<Waiting> waiting = new java.util.ArrayList<>();
+    private Thread waiter;
+
+    @Override
+    public boolean await(io.damselfly.engine.exec.Tx tx, long replicas, long timeoutMs) {
+        long target = log.offset();
+        int acked = log.acknowledged(target);
+        if (acked >= replicas) {
+            tx.value = acked;
+            return false;
+        }
+        long deadline = timeoutMs == 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
+        synchronized (waiting) {
+            waiting.add(new Waiting(tx, target, replicas, deadline));
+            if (waiter == null) {
+                waiter = Thread.ofVirtual().name("damselfly-wait").start(this::serveWaits);
+            }
+            waiting.notifyAll();
+        }
+        log.appendControl(ReplicationLog.GETACK); // replicas answer with their offset at once
+        return true;
+    }
+
+    /** Replies to WAITs as acknowledgements arrive (the log's monitor wakes it) or time runs out. */
+    private void serveWaits() {
+        while (!closed) {
+            java.util.List<Waiting> now;
+            synchronized (waiting) {
+                now = new java.util.ArrayList<>(waiting);
+            }
+            long nearest = Long.MAX_VALUE;
+            long t = System.currentTimeMillis();
+            for (Waiting w : now) {
+                int acked = log.acknowledged(w.target);
+                if (acked >= w.replicas || t >= w.deadlineMs || closed) {
+                    synchronized (waiting) {
+                        waiting.remove(w);
+                    }
+                    w.tx.value = acked;
+                    w.tx.resume();
+                } else {
+                    nearest = Math.min(nearest, w.deadlineMs);
+                }
+            }
+            synchronized (waiting) {
+                if (waiting.isEmpty()) {
+                    try {
+                        waiting.wait(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            log.awaitAck(Math.max(1, Math.min(100, nearest - System.currentTimeMillis())));
+        }
+    }
+
+    @Override
+    public String writeRefusal() {
+        long min = minReplicasToWrite.number();
+        if (min == 0 || link != null) {
+            return null;
+        }
+        long maxLag = minReplicasMaxLag.number();
+        if (maxLag == 0) {
+            return null;
+        }
+        return log.goodReplicas(maxLag * 1000) < min ? "NOREPLICAS Not enough good replicas to write." : null;
     }
 
     @Override

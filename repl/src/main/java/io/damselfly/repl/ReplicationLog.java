@@ -608,6 +608,30 @@ public final class ReplicationLog {
         notifyAll();
     }
 
+    /** Waits up to {@code ms} for an acknowledgement (or any other wake-up). */
+    public synchronized void awaitAck(long ms) {
+        waitingReaders++;
+        try {
+            wait(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            waitingReaders--;
+        }
+    }
+
+    /** Replicas online that acknowledged within {@code maxLagMs} (min-replicas-max-lag). */
+    public synchronized int goodReplicas(long maxLagMs) {
+        long now = System.currentTimeMillis();
+        int n = 0;
+        for (Feed f : feeds) {
+            if (f.online && now - f.ackMs <= maxLagMs) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** How many feeds acknowledged at least {@code target}. */
     public synchronized int acknowledged(long target) {
         int n = 0;

@@ -275,6 +275,42 @@ class ReplicationTest {
     }
 
     @Test
+    void waitCountsAcknowledgingReplicasAndMinReplicasRefusesWrites() throws Exception {
+        try (TestServer master = new TestServer();
+             Jedis m = master.jedis();
+             TestServer replica = new TestServer();
+             Jedis r = replica.jedis()) {
+            m.set("k", "0");
+            assertEquals(0L, m.waitReplicas(0, 0));
+            long t0 = System.nanoTime();
+            assertEquals(0L, m.waitReplicas(1, 200)); // nobody: the timeout answers
+            assertTrue(System.nanoTime() - t0 >= 150_000_000L);
+            m.configSet("min-replicas-to-write", "1");
+            redis.clients.jedis.exceptions.JedisDataException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    redis.clients.jedis.exceptions.JedisDataException.class, () -> m.set("k", "1"));
+            assertEquals("NOREPLICAS Not enough good replicas to write.", e.getMessage());
+            assertEquals("0", m.get("k")); // reads go on
+
+            r.replicaof("127.0.0.1", master.port());
+            TestServer.await("a good replica", LONG, () -> {
+                try {
+                    return "OK".equals(m.set("k", "1"));
+                } catch (redis.clients.jedis.exceptions.JedisDataException refused) {
+                    return false;
+                }
+            });
+            for (int i = 0; i < 200; i++) {
+                m.set("w" + i, Integer.toString(i));
+            }
+            assertEquals(1L, m.waitReplicas(1, 60_000));
+            assertEquals("199", r.get("w199")); // acknowledged means applied
+            e = org.junit.jupiter.api.Assertions.assertThrows(redis.clients.jedis.exceptions.JedisDataException.class,
+                    () -> r.waitReplicas(1, 10));
+            assertTrue(e.getMessage().startsWith("ERR WAIT cannot be used with replica instances."), e.getMessage());
+        }
+    }
+
+    @Test
     void aReplicaWithoutCapaEofGetsASizedRdbFromDisk() throws Exception {
         try (TestServer master = new TestServer();
              Jedis m = master.jedis();

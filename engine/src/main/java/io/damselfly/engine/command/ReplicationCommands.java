@@ -1,6 +1,9 @@
 package io.damselfly.engine.command;
 
 import io.damselfly.engine.exec.Replication;
+import io.damselfly.engine.exec.Tx;
+import io.damselfly.engine.exec.TxPart;
+import io.damselfly.engine.resp.Reply;
 
 import static io.damselfly.engine.command.CommandSpec.ADMIN;
 import static io.damselfly.engine.command.CommandSpec.FAST;
@@ -21,6 +24,10 @@ public final class ReplicationCommands {
                     .summary("Makes the server a replica of a master, or a master again with NO ONE.")
                     .home(ReplicationCommands::replicaOf).build());
         }
+        t.add(command("wait", 3).flags(NOSCRIPT).group("generic").since("3.0.0")
+                .acl("@slow", "@connection").complexity("O(1)")
+                .summary("Waits until the writes sent so far are acknowledged by a number of replicas, or a timeout.")
+                .allShards(new WaitOp()).build());
         t.add(command("role", 1).flags(NOSCRIPT | LOADING | STALE | FAST).group("server").since("2.8.12")
                 .acl("@admin", "@fast", "@dangerous").summary("Reports the replication role, with offsets.")
                 .home(c -> {
@@ -34,6 +41,61 @@ public final class ReplicationCommands {
                     }
                     r.role(c.reply);
                 }).build());
+    }
+
+    /**
+     * WAIT numreplicas timeout: the reply waits (as a deferred operation, the client parked and
+     * no thread held) until that many replicas acknowledged the stream up to this point, or the
+     * timeout passes; it answers how many did.
+     */
+    static final class WaitOp implements MultiShardOp {
+        @Override
+        public int lockMode() {
+            return LOCK_NONE;
+        }
+
+        @Override
+        public String precheck(Tx tx, int databases) {
+            Request r = tx.req;
+            Replication rep = tx.engine().replication();
+            if (rep != null && rep.isReplica()) {
+                return "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+                        + "replica is configured to be writable (which is not the default) writes to replicas are "
+                        + "just local and are not propagated.";
+            }
+            if (!r.parseLong(1)) {
+                return "ERR value is not an integer or out of range";
+            }
+            long n = r.longValue();
+            if (!r.parseLong(2)) {
+                return "ERR timeout is not an integer or out of range";
+            }
+            if (r.longValue() < 0) {
+                return "ERR timeout is negative";
+            }
+            tx.value = n;
+            tx.extra = r.longValue();
+            return null;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+        }
+
+        @Override
+        public boolean defer(Tx tx) {
+            Replication rep = tx.engine().replication();
+            if (rep == null) {
+                tx.value = 0;
+                return false;
+            }
+            return rep.await(tx, tx.value, (Long) tx.extra);
+        }
+
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            reply.integer(tx.value);
+        }
     }
 
     static void replicaOf(CommandContext c) {

@@ -121,6 +121,12 @@ public final class Engine {
                 && rep.isReplica() && !rep.linkUp() && settings.get("replica-serve-stale-data").value().equals("no")) {
             return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
         }
+        if (rep != null && spec.has(io.damselfly.engine.command.CommandSpec.WRITE) && !c.hasFlag(Client.FLAG_INTERNAL)) {
+            String refusal = rep.writeRefusal();
+            if (refusal != null) {
+                return refusal;
+            }
+        }
         CommandGate g = gate;
         return g == null ? null : g.check(c, spec, r);
     }

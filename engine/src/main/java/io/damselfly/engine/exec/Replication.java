@@ -28,6 +28,16 @@ public interface Replication {
     /** REPLCONF GETACK arrived in the master's stream: acknowledge the applied offset now. */
     void getAck();
 
+    /**
+     * WAIT: sets {@code tx.value} to the count and returns false when {@code replicas} already acknowledged
+     * the stream so far; otherwise returns true and calls {@link Tx#resume()} once they have, or
+     * after {@code timeoutMs} (0: no timeout), with the count in {@code tx.value}.
+     */
+    boolean await(Tx tx, long replicas, long timeoutMs);
+
+    /** min-replicas-to-write: the error a write gets on a master short of good replicas, or null. */
+    String writeRefusal();
+
     /** INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
     String stats();
 }
