@@ -56,12 +56,39 @@ public final class RdbPersistence implements Persistence {
     private volatile Thread cron;
     private volatile boolean closed;
 
+    /** The AUX fields of the dump loaded at startup (its replication id and offset, if any). */
+    private volatile Map<String, String> startupAux = Map.of();
+
+    public Map<String, String> startupAux() {
+        return startupAux;
+    }
+
+    /**
+     * Where a dump stands in the replication stream: a cut tells it, on each shard's thread,
+     * and hears the offset the image stands for (Redis writes it as repl-id and repl-offset).
+     */
+    public interface StreamPoint {
+        /** On every shard in the cut's step; {@code at} hears the offset once, or never without a stream. */
+        void cut(Worker worker, long txid, java.util.function.LongConsumer at);
+
+        String replid();
+    }
+
+    private volatile StreamPoint streamPoint;
+
+    public void streamPoint(StreamPoint p) {
+        this.streamPoint = p;
+    }
+
     /** One SAVE, BGSAVE or DEBUG RELOAD from its cut to its end. */
     private static final class Job {
         final int kind;
         final Snapshot snapshot;
         final long startMs = System.currentTimeMillis();
         volatile String error;
+        volatile long replOffset = -1;
+        volatile String replId;
+        final java.util.concurrent.atomic.AtomicBoolean offsetAsked = new java.util.concurrent.atomic.AtomicBoolean();
 
         Job(int kind, Snapshot snapshot) {
             this.kind = kind;
@@ -98,6 +125,7 @@ public final class RdbPersistence implements Persistence {
         }
         long t0 = System.nanoTime();
         RdbLoader.Result r = load(file);
+        startupAux = r.aux();
         LOG.info("DB loaded from disk: {} keys ({} expired) in {} ms", r.keysLoaded(), r.keysExpired(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
@@ -253,11 +281,21 @@ public final class RdbPersistence implements Persistence {
 
     /** The AUX fields Redis 7.0 writes at the start of a dump. */
     private Map<String, String> aux() {
+        return aux(-1, null);
+    }
+
+    /** The AUX fields, with the replication id and offset the image stands for when it has them. */
+    private Map<String, String> aux(long replOffset, String replId) {
         Map<String, String> aux = new LinkedHashMap<>();
         aux.put("redis-ver", Engine.REDIS_VERSION);
         aux.put("redis-bits", "64");
         aux.put("ctime", Long.toString(System.currentTimeMillis() / 1000));
         aux.put("used-mem", Long.toString(Runtime.getRuntime().totalMemory()));
+        if (replOffset >= 0 && replId != null) {
+            aux.put("repl-stream-db", "0");
+            aux.put("repl-id", replId);
+            aux.put("repl-offset", Long.toString(replOffset));
+        }
         aux.put("aof-base", "0");
         return aux;
     }
@@ -372,6 +410,14 @@ public final class RdbPersistence implements Persistence {
         Job job = (Job) tx.payload;
         if (job.snapshot != null) {
             job.snapshot.cut(worker);
+            StreamPoint sp = streamPoint;
+            if (sp != null) {
+                boolean first = job.offsetAsked.compareAndSet(false, true);
+                sp.cut(worker, tx.id(), first ? at -> {
+                    job.replOffset = at;
+                    job.replId = sp.replid();
+                } : null);
+            }
         }
     }
 
@@ -396,7 +442,7 @@ public final class RdbPersistence implements Persistence {
         try {
             if (job.snapshot != null) {
                 RdbFile.Saved saved = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
-                        engine.settings().dbfilename.value(), aux());
+                        engine.settings().dbfilename.value(), aux(job.replOffset, job.replId));
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();
                 lastSaveMs = System.currentTimeMillis();
                 saves.incrementAndGet();

@@ -50,6 +50,50 @@ public final class RedisReplication implements Replication {
         this.minReplicasToWrite = engine.settings().get("min-replicas-to-write");
         this.minReplicasMaxLag = engine.settings().get("min-replicas-max-lag");
         this.cron = Thread.ofVirtual().name("damselfly-replication-cron").start(this::cron);
+        persistence.streamPoint(new RdbPersistence.StreamPoint() {
+            @Override
+            public void cut(io.damselfly.engine.exec.Worker worker, long txid, java.util.function.LongConsumer at) {
+                if (log.upstream()) {
+                    if (at != null) {
+                        at.accept(link != null ? link.offset() : log.offset());
+                    }
+                } else if (log.active()) {
+                    log.cut(worker.index(), txid, at);
+                }
+            }
+
+            @Override
+            public String replid() {
+                return log.replid();
+            }
+        });
+        restore(persistence.startupAux());
+    }
+
+    /**
+     * A dump that carries a replication id and offset (repl-id, repl-offset) continues that
+     * history, as Redis 7.0 does: a master keeps it as replid2 with a fresh id and its backlog
+     * starting at that offset, so its replicas resume with a partial sync after a clean restart;
+     * a server that starts as a replica asks its master to continue from it.
+     */
+    private void restore(java.util.Map<String, String> aux) {
+        String id = aux.get("repl-id");
+        String offset = aux.get("repl-offset");
+        if (id == null || offset == null || id.length() != 40 || "-1".equals(aux.get("repl-stream-db"))) {
+            return;
+        }
+        long at;
+        try {
+            at = Long.parseLong(offset);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        boolean replica = !engine.settings().get("replicaof").value().isBlank();
+        log.restore(id, at, replica);
+        if (!replica) {
+            attachSinks(); // the backlog exists from startup: writes go into it
+        }
+        LOG.info("Replication history restored from the dump: id {} offset {}", id, at);
     }
 
     /** The stream and its backlog (tests and the native sync read it). */
@@ -341,6 +385,7 @@ public final class RedisReplication implements Replication {
                         + "master_sync_perc:" + (l.syncTotal <= 0 ? "0.00" : String.format("%.2f", 100.0 * l.syncRead() / l.syncTotal)) + "\r\n"
                         + "master_sync_last_io_seconds_ago:" + (now - l.lastIoMs) / 1000 + "\r\n" : "")
                 + (up ? "" : "master_link_down_since_seconds:" + (now - l.downSinceMs) / 1000 + "\r\n")
+                + (l.refused == null ? "" : "damselfly_sync_refused:" + l.refused + "\r\n")
                 + "slave_priority:" + settings.get("replica-priority").number() + "\r\n"
                 + "slave_read_only:" + (settings.get("replica-read-only").value().equals("yes") ? 1 : 0) + "\r\n"
                 + "replica_announced:" + (settings.get("replica-announced").value().equals("yes") ? 1 : 0) + "\r\n"
@@ -375,6 +420,8 @@ public final class RedisReplication implements Replication {
         volatile long downSinceMs = System.currentTimeMillis();
         volatile Socket socket;
         volatile long syncTotal = -1;
+        /** Why the last full sync was refused (INFO), or null. */
+        volatile String refused;
         volatile RdbIn syncIn;
         /** The client that applies the stream; it keeps its database across a +CONTINUE. */
         private InternalClient applier;
@@ -567,6 +614,13 @@ public final class RedisReplication implements Replication {
             LOG.info("Full resync from master: {}:{} ({})", masterId, offset, head);
             syncTotal = head.startsWith("$EOF:") ? -1 : Long.parseLong(head.substring(1).trim());
             lastIoMs = System.currentTimeMillis();
+            if (refusesEmptyMaster(masterId, in)) {
+                refused = "empty_master";
+                LOG.warn("Refusing a full sync from {}:{}: it came back with a new replication id ({}) and an empty "
+                        + "dataset; keeping ours (replica-refuse-empty-master yes)", host, port, masterId);
+                throw new IOException("refused a full sync from an empty master");
+            }
+            refused = null;
             persistence.emptyDataset();
             RdbIn rdb = new RdbIn(in, 64 * 1024);
             syncIn = rdb;
@@ -597,6 +651,44 @@ public final class RedisReplication implements Replication {
                 forwarded = 0;
             }
             streamFrom(in, out, java.util.Arrays.copyOfRange(rest, skip, rest.length));
+        }
+
+        /**
+         * replica-refuse-empty-master: a master with a history we do not share whose RDB holds no
+         * key (it restarted without its data) must not wipe ours. Reads the RDB's head, then
+         * puts it back.
+         */
+        private boolean refusesEmptyMaster(String masterId, InputStream in) throws IOException {
+            if (!engine.settings().get("replica-refuse-empty-master").value().equals("yes")
+                    || masterId.equals(log.replid()) || masterId.equals(log.replid2())) {
+                return false;
+            }
+            try {
+                // the reply's first line is the bulk length: INFO keyspace lists only databases with
+                // keys, so a section of its title alone ("# Keyspace\r\n", 12 bytes) means none
+                String header = engine.execute("INFO", "keyspace").get();
+                if (header.equals("$12")) {
+                    return false; // nothing of ours to lose
+                }
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                return false;
+            }
+            in.mark(1 << 20);
+            boolean empty;
+            try {
+                RdbIn head = new RdbIn(in, 256);
+                empty = true;
+                try {
+                    io.damselfly.repl.rdb.RdbReader.read(head, (db, key, kind, expireAt) -> {
+                        throw new NotEmpty();
+                    });
+                } catch (NotEmpty e) {
+                    empty = false;
+                }
+            } finally {
+                in.reset();
+            }
+            return empty;
         }
 
         /** Applies the stream (starting with {@code first}) until the link breaks or stops. */
@@ -671,6 +763,13 @@ public final class RedisReplication implements Replication {
             if (reply.startsWith("-") && !(command[0].equals("REPLCONF") && command[1].equals("capa"))) {
                 throw new IOException("master replied to " + command[0] + ": " + reply);
             }
+        }
+    }
+
+    /** The first key of an RDB, when all we want to know is whether it has one. */
+    private static final class NotEmpty extends RuntimeException {
+        NotEmpty() {
+            super(null, null, false, false);
         }
     }
 

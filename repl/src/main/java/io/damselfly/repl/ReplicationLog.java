@@ -180,6 +180,21 @@ public final class ReplicationLog {
                 replid2, secondOffset, replid);
     }
 
+    /** The history a dump carried (see RedisReplication.restore). */
+    public synchronized void restore(String id, long at, boolean replica) {
+        offset = at;
+        head = tail = null;
+        active = true;
+        streamDb = -1;
+        if (replica) {
+            replid = id;
+        } else {
+            replid2 = id;
+            secondOffset = at + 1;
+            replid = newId();
+        }
+    }
+
     /** A replica takes its master's id and offset (after +FULLRESYNC): the backlog starts over there. */
     public synchronized void adopt(String id, long at) {
         for (Feed f : feeds) {

@@ -114,8 +114,8 @@ class ReplicationTest {
     /** Waits until the replica applied everything the master has written, then compares key by key. */
     static void assertCaughtUp(Jedis master, Jedis replica) {
         TestServer.await("the replica to reach the master's offset", LONG,
-                () -> field(replica, "slave_repl_offset") == field(master, "master_repl_offset")
-                        && field(master, "master_repl_offset") > 0);
+                () -> replica.info("replication").contains("master_link_status:up")
+                        && field(replica, "slave_repl_offset") == field(master, "master_repl_offset"));
         TreeMap<String, String> expected = Dataset.read(master);
         TreeMap<String, String> actual = Dataset.read(replica);
         if (!expected.equals(actual)) {
@@ -271,6 +271,60 @@ class ReplicationTest {
                     () -> field(jc, "slave_repl_offset") == field(ja, "master_repl_offset"));
             assertEquals(Dataset.read(ja), Dataset.read(jc));
             assertEquals(field(ja, "master_repl_offset"), field(jc, "master_repl_offset"));
+        }
+    }
+
+    @Test
+    void aMasterRestartedFromItsDumpLetsItsReplicaResumeByPartialSync() throws Exception {
+        int port = LauncherTest.freePort();
+        java.nio.file.Path dir = Files.createTempDirectory("damselfly-restart");
+        String[] args = {"--port", Integer.toString(port), "--dir", dir.toString()};
+        try (TestServer replica = new TestServer(); Jedis r = replica.jedis()) {
+            try (TestServer master = new TestServer(args); Jedis m = master.jedis()) {
+                Dataset.fill(m);
+                r.replicaof("127.0.0.1", port);
+                for (int i = 0; i < 1000; i++) {
+                    Writer.step(m, "first:", i);
+                }
+                assertCaughtUp(m, r);
+                assertEquals("OK", m.save());
+            }
+            try (TestServer master = new TestServer(args); Jedis m = master.jedis()) {
+                String info = m.info("replication");
+                assertTrue(info.contains("master_replid2:" + r.info("replication").split("master_replid:")[1].substring(0, 40)), info);
+                TestServer.await("the replica to come back", LONG,
+                        () -> r.info("replication").contains("master_link_status:up"));
+                for (int i = 0; i < 1000; i++) {
+                    Writer.step(m, "second:", i);
+                }
+                assertCaughtUp(m, r);
+                assertEquals(0, stat(m, "sync_full"));
+                assertEquals(1, stat(m, "sync_partial_ok"));
+            }
+        }
+    }
+
+    @Test
+    void aReplicaCanRefuseToBeWipedByAMasterThatCameBackEmpty() throws Exception {
+        int port = LauncherTest.freePort();
+        String[] args = {"--port", Integer.toString(port)};
+        try (TestServer replica = new TestServer("--replica-refuse-empty-master", "yes"); Jedis r = replica.jedis()) {
+            try (TestServer master = new TestServer(args); Jedis m = master.jedis()) {
+                Dataset.fill(m);
+                r.replicaof("127.0.0.1", port);
+                assertCaughtUp(m, r);
+            }
+            TreeMap<String, String> kept = Dataset.read(r);
+            try (TestServer master = new TestServer(args); Jedis m = master.jedis()) { // no dump: empty, new id
+                TestServer.await("the refusal", LONG,
+                        () -> r.info("replication").contains("damselfly_sync_refused:empty_master"));
+                assertEquals(kept, Dataset.read(r));
+                assertTrue(r.info("replication").contains("master_link_status:down"));
+                m.set("now", "something");
+                r.configSet("replica-refuse-empty-master", "no");
+                TestServer.await("a full sync once allowed", LONG, () -> "something".equals(r.get("now")));
+                assertEquals(1L, (long) r.dbSize());
+            }
         }
     }
 

@@ -21,7 +21,7 @@ public final class InternalClient extends Client {
     private final ArrayDeque<byte[]> feed = new ArrayDeque<>();
     private long fed;
     private volatile long consumed;
-    private volatile long settledAt = -1;
+    private volatile long settledAt;
 
     /** Replies are dropped (a master's stream: the master wants none). */
     void discardReplies() {
