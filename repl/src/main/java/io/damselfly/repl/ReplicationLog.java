@@ -20,14 +20,17 @@ import java.util.function.LongConsumer;
  *
  * <p>On a master the shards' journals are merged into it. A record outside any multi-shard
  * operation goes in as it comes (records of different shards that share no key commute). The
- * records of a multi-shard operation are held, and every later record of the shards that wrote
- * them waits behind them, until the operation's coordinator says it finished on every shard; then
+ * records of a multi-shard operation are held until its coordinator says it finished on every
+ * shard. While it holds its locks on a shard, that shard's other records touch other keys and go
+ * in before it; once its part there ended (the shard journals the release), the shard's later
+ * records wait behind it. When it finishes
  * the operation goes in once, as Redis 7.0 propagates it: the parts of a cross-shard {@code MSET},
  * {@code DEL} or {@code UNLINK} joined into one command, a {@code FLUSHALL} every shard journaled
- * written once, anything longer wrapped in {@code MULTI}/{@code EXEC}. Operations run in the same
- * order on every shard (a shard never starts an older transaction after a newer one), so no shard
- * waits on an operation that waits on it. A snapshot's cut enters as such an operation without
- * records: the point where it completes is the offset the RDB stands for.
+ * written once, anything longer wrapped in {@code MULTI}/{@code EXEC}. No two operations wait on
+ * each other: a part ends only after the operation's last step on every shard, so an operation
+ * whose record queues behind another's end on one shard cannot have ended before that one's
+ * steps elsewhere. A snapshot's cut enters as an operation whose part is a barrier on every shard:
+ * the point where it completes is the offset the RDB stands for.
  *
  * <p>On a replica the shards' records are dropped: the stream is the master's, appended as the
  * replica applies it, so a chained replica sees the same bytes at the same offsets.
@@ -60,16 +63,26 @@ public final class ReplicationLog {
         }
     }
 
-    /** A journal record held back: a part of an unfinished operation, or a record queued behind one. */
-    private record Held(int db, long txid, int hop, int shard, byte[] resp) {
+    private static final int RECORD = 0;
+    private static final int END = 1;
+    private static final int BARRIER = 2;
+
+    /**
+     * An item of a shard's journal held in the merge: a record (a part of an unfinished
+     * operation, or any record queued behind one), the end of an operation's part (the shard
+     * released its locks), or a snapshot's cut.
+     */
+    private record Held(int kind, int db, long txid, int hop, int shard, byte[] resp) {
     }
 
     /** A multi-shard operation whose records are being collected. */
     private static final class Pending {
         final long id;
         final List<Held> records = new ArrayList<>();
-        final List<Integer> holders = new ArrayList<>();
-        /** Records of this operation still queued behind another operation on some shard. */
+        /** Shards that journaled records of it (or its cut), and those where its part ended. */
+        final java.util.BitSet lanes = new java.util.BitSet();
+        final java.util.BitSet closedOn = new java.util.BitSet();
+        /** Items of it still queued behind another operation on some shard. */
         int queued;
         boolean done;
         LongConsumer onCut;
@@ -79,10 +92,18 @@ public final class ReplicationLog {
         }
     }
 
-    /** A shard's place in the merge: the operation it waits on, and its records behind it. */
+    /**
+     * A shard's place in the merge. While an operation holds its locks on the shard, the shard's
+     * other records touch other keys and pass it. Once its part ended there, later records may
+     * touch its keys: they queue until it is written.
+     */
     private static final class Lane {
-        Pending blockedOn;
+        final List<Pending> closed = new ArrayList<>(2);
         final ArrayDeque<Held> queue = new ArrayDeque<>();
+
+        boolean waits() {
+            return !closed.isEmpty() || !queue.isEmpty();
+        }
     }
 
     private final Lane[] lanes;
@@ -145,12 +166,18 @@ public final class ReplicationLog {
         int blocked = 0;
         int queued = 0;
         for (Lane l : lanes) {
-            if (l.blockedOn != null) {
+            if (l.waits()) {
                 blocked++;
             }
             queued += l.queue.size();
         }
-        return "damselfly_repl_held_operations:" + pending.size() + "\r\n"
+        StringBuilder lanesState = new StringBuilder();
+        for (Lane l : lanes) {
+            lanesState.append(l.closed.isEmpty() ? "-" : l.closed.get(0).id + "/" + l.closed.get(0).done + "/"
+                    + l.closed.get(0).queued).append(' ');
+        }
+        return "damselfly_repl_lanes:" + lanesState.toString().trim() + "\r\n"
+                + "damselfly_repl_held_operations:" + pending.size() + "\r\n"
                 + "damselfly_repl_waiting_shards:" + blocked + "\r\n"
                 + "damselfly_repl_queued_records:" + queued + "\r\n";
     }
@@ -256,7 +283,17 @@ public final class ReplicationLog {
 
     /** The journal sink of shard {@code shard}. */
     public JournalSink sink(int shard) {
-        return (lsn, db, txid, parts, hop, resp, off, len) -> record(shard, db, txid, hop, resp, off, len);
+        return new JournalSink() {
+            @Override
+            public void append(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len) {
+                record(shard, db, txid, hop, resp, off, len);
+            }
+
+            @Override
+            public void endPart(long txid) {
+                ReplicationLog.this.endPart(shard, txid);
+            }
+        };
     }
 
     private synchronized void record(int shard, int db, long txid, int hop, byte[] resp, int off, int len) {
@@ -264,11 +301,8 @@ public final class ReplicationLog {
             return;
         }
         Lane lane = lanes[shard];
-        if (lane.blockedOn != null && (txid == 0 || txid != lane.blockedOn.id)) {
-            if (txid != 0) {
-                pending(txid).queued++;
-            }
-            lane.queue.add(new Held(db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+        if (lane.waits()) {
+            hold(lane, new Held(RECORD, db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
             return;
         }
         if (txid == 0) {
@@ -276,14 +310,29 @@ public final class ReplicationLog {
             wake();
             return;
         }
-        place(new Held(db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+        take(new Held(RECORD, db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+        settle();
+    }
+
+    /** Shard {@code shard} released operation {@code txid}'s locks: its later records may touch the same keys. */
+    private synchronized void endPart(int shard, long txid) {
+        if (upstream || !active) {
+            return;
+        }
+        Lane lane = lanes[shard];
+        if (lane.waits()) {
+            hold(lane, new Held(END, -1, txid, 0, shard, null));
+            return;
+        }
+        take(new Held(END, -1, txid, 0, shard, null));
         settle();
     }
 
     /**
-     * A snapshot's cut on shard {@code shard} (its thread, in the cut's step): records of the
-     * shard that follow wait until every shard made its cut; {@code onCut} then hears the
-     * offset the snapshot stands for. Starts the stream on its first call.
+     * A snapshot's cut on shard {@code shard} (its thread, in the cut's step, which holds the whole
+     * shard): a record-less part of the cut's operation, so the shard's records after the cut
+     * wait until every shard made its cut; {@code onCut} then hears the offset the snapshot
+     * stands for. Starts the stream on its first call.
      */
     public synchronized void cut(int shard, long txid, LongConsumer onCut) {
         if (upstream) {
@@ -298,13 +347,12 @@ public final class ReplicationLog {
             p.onCut = onCut;
         }
         Lane lane = lanes[shard];
-        Held barrier = new Held(-1, txid, 0, shard, null);
-        if (lane.blockedOn != null && lane.blockedOn != p) {
-            p.queued++;
-            lane.queue.add(barrier);
+        Held barrier = new Held(BARRIER, -1, txid, 0, shard, null);
+        if (lane.waits()) {
+            hold(lane, barrier);
             return;
         }
-        place(barrier);
+        take(barrier);
         settle();
     }
 
@@ -323,15 +371,36 @@ public final class ReplicationLog {
         return pending.computeIfAbsent(txid, Pending::new);
     }
 
-    private void place(Held h) {
-        Pending p = pending(h.txid);
-        if (h.resp != null) {
-            p.records.add(h);
+    /** Queues an item behind the operations its shard waits on. */
+    private void hold(Lane lane, Held h) {
+        if (h.txid != 0) {
+            pending(h.txid).queued++;
         }
-        Lane lane = lanes[h.shard];
-        if (lane.blockedOn != p) {
-            lane.blockedOn = p;
-            p.holders.add(h.shard);
+        lane.queue.add(h);
+    }
+
+    /** Takes an item its shard no longer waits to pass. */
+    private void take(Held h) {
+        if (h.kind == RECORD && h.txid == 0) {
+            emit(h.db, h.resp, 0, h.resp.length);
+            return;
+        }
+        Pending p = h.kind == END ? pending.get(h.txid) : pending(h.txid);
+        if (p == null) {
+            return; // an operation without records here: nothing to order behind it
+        }
+        switch (h.kind) {
+            case RECORD -> {
+                p.records.add(h);
+                p.lanes.set(h.shard);
+            }
+            case BARRIER -> p.lanes.set(h.shard);
+            default -> {
+                if (p.lanes.get(h.shard) && !p.closedOn.get(h.shard)) {
+                    p.closedOn.set(h.shard);
+                    lanes[h.shard].closed.add(p);
+                }
+            }
         }
         complete(p);
     }
@@ -346,26 +415,28 @@ public final class ReplicationLog {
             streamDb = -1; // a replica starting here gets a SELECT first
             p.onCut.accept(offset);
         }
-        for (int s : p.holders) {
-            if (lanes[s].blockedOn == p) {
-                lanes[s].blockedOn = null;
-                ready.add(s);
-            }
+        for (int s = p.closedOn.nextSetBit(0); s >= 0; s = p.closedOn.nextSetBit(s + 1)) {
+            lanes[s].closed.remove(p);
+            ready.add(s);
         }
         wake();
     }
 
-    /** Lets the lanes an operation released go on with their queued records. */
+    /** Lets the shards an operation released go on with their queued items. */
     private void settle() {
         while (!ready.isEmpty()) {
             Lane lane = lanes[ready.poll()];
-            while (lane.blockedOn == null && !lane.queue.isEmpty()) {
+            while (lane.closed.isEmpty() && !lane.queue.isEmpty()) {
                 Held h = lane.queue.poll();
-                if (h.txid == 0) {
-                    emit(h.db, h.resp, 0, h.resp.length);
-                } else {
+                if (h.txid != 0) {
                     pending(h.txid).queued--;
-                    place(h);
+                }
+                take(h);
+                if (h.txid != 0) {
+                    Pending p = pending.get(h.txid);
+                    if (p != null) {
+                        complete(p);
+                    }
                 }
             }
         }
@@ -567,7 +638,7 @@ public final class ReplicationLog {
             active = false;
             for (Lane l : lanes) {
                 l.queue.clear();
-                l.blockedOn = null;
+                l.closed.clear();
             }
             pending.clear();
             LOG.info("Replication backlog freed after {} seconds without replicas.",

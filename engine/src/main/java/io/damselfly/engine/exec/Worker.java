@@ -1132,6 +1132,7 @@ public final class Worker {
             case TxPart.CANCEL, TxPart.CONCLUDE -> {
                 txQueue.remove(p);
                 release(p);
+                shard.journal().endPart(tx.id);
                 p.state = p.state == TxPart.CANCEL ? TxPart.CANCELLED : TxPart.CONCLUDED;
                 send(coordinator, p);
                 runQueue();
@@ -1211,6 +1212,7 @@ public final class Worker {
             if (last) {
                 txQueue.remove(0);
                 release(head);
+                shard.journal().endPart(head.tx.id);
                 released = true;
             }
             head.state = TxPart.EXECUTED;

@@ -109,6 +109,13 @@ public final class Journal {
         return this;
     }
 
+    /** The shard released multi-shard operation {@code txid}'s locks (see {@link JournalSink#endPart}). */
+    public void endPart(long txid) {
+        if (sink != null) {
+            sink.endPart(txid);
+        }
+    }
+
     public void end() {
         if (writtenArgs != declaredArgs) {
             throw new IllegalStateException("journal record declared " + declaredArgs + " args, got " + writtenArgs);

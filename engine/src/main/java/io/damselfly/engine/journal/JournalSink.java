@@ -1,7 +1,6 @@
 package io.damselfly.engine.journal;
 
 /** Consumes a shard's journal records, on the shard thread, in LSN order. */
-@FunctionalInterface
 public interface JournalSink {
     /**
      * @param lsn   the shard's log sequence number of this record (1, 2, 3 ...)
@@ -12,4 +11,11 @@ public interface JournalSink {
      * @param resp  the command, RESP-encoded, in {@code resp[off, off+len)}; valid only during the call
      */
     void append(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len);
+
+    /**
+     * The shard released the locks of multi-shard operation {@code txid}: its records of the
+     * operation are all given, and its later records may touch the operation's keys.
+     */
+    default void endPart(long txid) {
+    }
 }
