@@ -170,6 +170,7 @@ public final class RedisReplication implements Replication {
                 log.shiftId(); // PSYNC2: the old master's replicas continue with us under replid2
                 replicaMode(false);
                 attachSinks();
+                engine.settings().track("replicaof", "");
                 LOG.info("MASTER MODE enabled (user request)");
             }
             return null;
@@ -186,6 +187,7 @@ public final class RedisReplication implements Replication {
         replicaMode(true);
         Link l = new Link(host, port);
         link = l;
+        engine.settings().track("replicaof", host + " " + port);
         LOG.info("REPLICAOF {}:{} enabled (user request)", host, port);
         l.thread = Thread.ofVirtual().name("damselfly-replica-link").start(l::run);
         return null;

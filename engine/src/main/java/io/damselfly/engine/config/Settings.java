@@ -277,6 +277,17 @@ public final class Settings {
     }
 
     /**
+     * Records a value the server changed itself (replicaof after REPLICAOF), also an immutable
+     * one, so CONFIG GET and CONFIG REWRITE show the state the server is in.
+     */
+    public synchronized void track(String name, String value) {
+        String error = get(name).set(value);
+        if (error != null) {
+            throw new IllegalArgumentException(name + ": " + error);
+        }
+    }
+
+    /**
      * CONFIG SET of several settings at once: all are validated and applied, or none is.
      * Returns null, or the error reply text.
      */
