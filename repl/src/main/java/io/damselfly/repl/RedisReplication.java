@@ -328,6 +328,156 @@ public final class RedisReplication implements Replication {
         return log.goodReplicas(maxLag * 1000) < min ? "NOREPLICAS Not enough good replicas to write." : null;
     }
 
+    // ------------------------------------------------------------------ FAILOVER
+
+    private volatile String failoverState = "no-failover";
+    private volatile boolean failoverAbort;
+
+    String failoverState() {
+        return failoverState;
+    }
+
+    @Override
+    public synchronized String failover(String host, int port, boolean force, long timeoutMs) {
+        if (!failoverState.equals("no-failover")) {
+            return "ERR FAILOVER already in progress.";
+        }
+        if (link != null) {
+            return "ERR FAILOVER is not valid when server is a replica.";
+        }
+        var feedList = log.feeds();
+        if (feedList.isEmpty()) {
+            return "ERR FAILOVER requires connected replicas.";
+        }
+        if (force && (timeoutMs == 0 || host == null)) {
+            return "ERR FAILOVER with force option requires both a timeout and target HOST and IP.";
+        }
+        if (host != null) {
+            ReplicaFeeds.SocketFeed target = feeds.find(host, port);
+            if (target == null) {
+                return "ERR FAILOVER target HOST and PORT is not a replica.";
+            }
+            if (!target.online) {
+                return "ERR FAILOVER target replica is not online.";
+            }
+            LOG.info("FAILOVER requested to {}:{}.", host, port);
+        } else {
+            LOG.info("FAILOVER requested to any replica.");
+        }
+        failoverState = "waiting-for-sync";
+        failoverAbort = false;
+        engine.pauseWrites(true);
+        long deadline = timeoutMs == 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
+        Thread.ofVirtual().name("damselfly-failover").start(() -> runFailover(host, port, force, deadline));
+        return null;
+    }
+
+    @Override
+    public synchronized String abortFailover() {
+        if (failoverState.equals("no-failover")) {
+            return "ERR No failover in progress.";
+        }
+        failoverAbort = true;
+        return null;
+    }
+
+    /**
+     * Waits (writes paused) until the target acknowledged everything, asking for ACKs; then
+     * follows it with PSYNC ... FAILOVER, which makes it a master that continues our history.
+     */
+    private void runFailover(String host, int port, boolean force, long deadline) {
+        log.appendControl(ReplicationLog.GETACK);
+        long lastAsk = System.currentTimeMillis();
+        String targetHost = host;
+        int targetPort = port;
+        while (true) {
+            long now = System.currentTimeMillis();
+            if (failoverAbort) {
+                endFailover("Failover manually aborted");
+                return;
+            }
+            if (now >= deadline) {
+                if (force) {
+                    LOG.info("FAILOVER to {}:{} time out exceeded, failing over.", targetHost, targetPort);
+                    break;
+                }
+                endFailover("Replica never caught up before timeout");
+                return;
+            }
+            long offset = log.offset();
+            ReplicaFeeds.SocketFeed target = null;
+            if (targetHost != null) {
+                target = feeds.find(targetHost, targetPort);
+            } else {
+                for (ReplicationLog.Feed f : log.feeds()) {
+                    if (f.online && f.ack == offset) {
+                        target = (ReplicaFeeds.SocketFeed) f;
+                        break;
+                    }
+                }
+            }
+            if (target != null && target.ack == offset) {
+                targetHost = target.ip;
+                targetPort = target.port;
+                LOG.info("Failover target {}:{} is synced, failing over.", targetHost, targetPort);
+                break;
+            }
+            if (now - lastAsk >= 1000) {
+                log.appendControl(ReplicationLog.GETACK);
+                lastAsk = now;
+            }
+            log.awaitAck(50);
+        }
+        failoverState = "failover-in-progress";
+        synchronized (this) {
+            log.upstream(true);
+            attachSinks();
+            replicaMode(true);
+            Link l = new Link(targetHost, targetPort);
+            l.failover = true;
+            link = l;
+            engine.settings().track("replicaof", targetHost + " " + targetPort);
+            l.thread = Thread.ofVirtual().name("damselfly-replica-link").start(l::run);
+        }
+    }
+
+    /** The target answered our PSYNC FAILOVER: it is the master now; writes go on (as -READONLY). */
+    private void failoverDone() {
+        failoverState = "no-failover";
+        engine.pauseWrites(false);
+        LOG.info("Failover successful: this server is now a replica.");
+    }
+
+    /** The handover did not happen: back to a master, writes resume. */
+    private void endFailover(String why) {
+        LOG.warn("FAILOVER aborted: {}", why);
+        synchronized (this) {
+            if (link != null) {
+                Link l = link;
+                l.stop();
+                link = null;
+                log.upstream(false);
+                replicaMode(false);
+                engine.settings().track("replicaof", "");
+            }
+        }
+        failoverState = "no-failover";
+        engine.pauseWrites(false);
+    }
+
+    /** A PSYNC ... FAILOVER from our master: we become the master if it names our history. */
+    String promoteOnFailover(String replid) {
+        if (link == null) {
+            return "ERR PSYNC FAILOVER can't be sent to a master.";
+        }
+        if (!replid.equals(log.replid())) {
+            return "ERR PSYNC FAILOVER replid must match my replid.";
+        }
+        LOG.warn("Failover request received for replid {}.", replid);
+        replicaOf(null, 0);
+        return null;
+    }
+
     @Override
     public String stats() {
         return "sync_full:" + feeds.syncFull.get() + "\r\n"
@@ -339,7 +489,7 @@ public final class RedisReplication implements Replication {
     private String streamFields() {
         long start = log.backlogStart();
         boolean active = log.active();
-        return "master_failover_state:no-failover\r\n"
+        return "master_failover_state:" + failoverState + "\r\n"
                 + "master_replid:" + log.replid() + "\r\n"
                 + "master_replid2:" + log.replid2() + "\r\n"
                 + "master_repl_offset:" + log.offset() + "\r\n"
@@ -424,6 +574,8 @@ public final class RedisReplication implements Replication {
         volatile long syncTotal = -1;
         /** Why the last full sync was refused (INFO), or null. */
         volatile String refused;
+        /** The first PSYNC carries FAILOVER (a coordinated handover to this master). */
+        volatile boolean failover;
         volatile RdbIn syncIn;
         /** The client that applies the stream; it keeps its database across a +CONTINUE. */
         private InternalClient applier;
@@ -589,8 +741,22 @@ public final class RedisReplication implements Replication {
             boolean known = log.active();
             String askId = known ? log.replid() : "?";
             String askOffset = known ? Long.toString(log.offset() + 1) : "-1";
-            send(out, "PSYNC", askId, askOffset);
+            boolean handover = failover;
+            if (handover) {
+                send(out, "PSYNC", askId, askOffset, "FAILOVER");
+            } else {
+                send(out, "PSYNC", askId, askOffset);
+            }
             String reply = line(in);
+            if (handover) {
+                failover = false;
+                if (reply.startsWith("-")) {
+                    stopped = true;
+                    endFailover("FAILOVER target rejected psync request: " + reply);
+                    throw new IOException("failover refused: " + reply);
+                }
+                failoverDone();
+            }
             if (reply.startsWith("+CONTINUE")) {
                 String id = reply.length() > "+CONTINUE".length() ? reply.substring("+CONTINUE".length()).trim() : "";
                 if (!id.isEmpty()) {
@@ -738,6 +904,10 @@ public final class RedisReplication implements Replication {
             }
         }
 
+        private synchronized boolean settled() {
+            return applier == null || applier.settledAt() == fed;
+        }
+
         private synchronized long fedNow() {
             return fed;
         }
@@ -749,6 +919,11 @@ public final class RedisReplication implements Replication {
                     LockSupport.parkNanos(1_000_000_000L);
                     if (Thread.currentThread().isInterrupted()) {
                         return;
+                    }
+                    // woken by a GETACK: let the applier finish it, so the offset includes it
+                    long until = System.nanoTime() + 20_000_000L;
+                    while (System.nanoTime() < until && !settled()) {
+                        LockSupport.parkNanos(200_000L);
                     }
                     synchronized (out) {
                         send(out, "REPLCONF", "ACK", Long.toString(offset()));

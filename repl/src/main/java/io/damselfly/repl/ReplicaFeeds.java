@@ -81,6 +81,17 @@ final class ReplicaFeeds {
     /** SYNC or PSYNC, on the client's worker. */
     void sync(CommandContext c, boolean psync) {
         Client client = c.client;
+        if (psync && c.req.argc() > 3 && c.req.is(3, "failover")) {
+            String error = replication.promoteOnFailover(c.req.str(1));
+            if (error != null) {
+                c.reply.error(error);
+                return;
+            }
+        }
+        if (!replication.failoverState().equals("no-failover")) {
+            c.reply.error("NOMASTERLINK Can't SYNC while failing over");
+            return;
+        }
         if (engine.replication() != null && engine.replication().isReplica() && !engine.replication().linkUp()) {
             c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
             return;
@@ -376,6 +387,17 @@ final class ReplicaFeeds {
             }
         }
         return sb.toString();
+    }
+
+    /** The replica that announced {@code host}:{@code port}, or null. */
+    SocketFeed find(String host, int port) {
+        for (ReplicationLog.Feed f : log.feeds()) {
+            SocketFeed s = (SocketFeed) f;
+            if (s.ip.equals(host) && s.port == port) {
+                return s;
+            }
+        }
+        return null;
     }
 
     // ------------------------------------------------------------------ reporting

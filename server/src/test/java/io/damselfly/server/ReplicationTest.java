@@ -328,6 +328,73 @@ class ReplicationTest {
         }
     }
 
+    /** Writes SET k<i> until the server refuses; returns the indexes it acknowledged. */
+    static List<Integer> writeUntilRefused(int port, AtomicBoolean stop) {
+        List<Integer> acked = new java.util.ArrayList<>();
+        try (Jedis j = new Jedis("127.0.0.1", port, 60_000)) {
+            for (int i = 0; !stop.get(); i++) {
+                try {
+                    j.set("fo:" + i, Integer.toString(i));
+                    acked.add(i);
+                } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+                    assertTrue(e.getMessage().startsWith("READONLY"), e.getMessage());
+                    break;
+                }
+            }
+        }
+        return acked;
+    }
+
+    private void failoverTo(Jedis m, int masterPort, Jedis target, int targetPort, boolean redisTarget) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        var writer = java.util.concurrent.CompletableFuture.supplyAsync(() -> writeUntilRefused(masterPort, stop));
+        TestServer.await("some writes", LONG, () -> m.dbSize() > 500);
+        assertEquals("OK", m.failover(redis.clients.jedis.params.FailoverParams.failoverParams()
+                .to("127.0.0.1", targetPort).timeout(30_000)));
+        TestServer.await("the roles to swap", LONG, () -> target.info("replication").contains("role:master")
+                && m.info("replication").contains("role:slave")
+                && m.info("replication").contains("master_failover_state:no-failover"));
+        List<Integer> acked = writer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        stop.set(true);
+        assertTrue(acked.size() > 500);
+        for (int i : acked) {
+            assertEquals(Integer.toString(i), target.get("fo:" + i), "acknowledged write fo:" + i);
+        }
+        TestServer.await("the old master to follow", LONG, () -> m.info("replication").contains("master_link_status:up"));
+        target.set("after-failover", "1");
+        if (!redisTarget) {
+            assertCaughtUp(target, m);
+        } else {
+            TestServer.await("the write to reach the old master", LONG, () -> "1".equals(m.get("after-failover")));
+        }
+    }
+
+    @Test
+    void failoverHandsTheMasterRoleToADamselflyReplicaWithoutLosingAnAcknowledgedWrite() throws Exception {
+        try (TestServer master = new TestServer(); Jedis m = master.jedis();
+             TestServer replica = new TestServer(); Jedis r = replica.jedis()) {
+            r.replicaof("127.0.0.1", master.port());
+            TestServer.await("the link", LONG, () -> m.info("replication").contains("state=online"));
+            redis.clients.jedis.exceptions.JedisDataException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    redis.clients.jedis.exceptions.JedisDataException.class,
+                    () -> m.failover(redis.clients.jedis.params.FailoverParams.failoverParams().to("127.0.0.1", 1)));
+            assertEquals("ERR FAILOVER target HOST and PORT is not a replica.", e.getMessage());
+            failoverTo(m, master.port(), r, replica.port(), false);
+            assertEquals(0, stat(r, "sync_full"));
+        }
+    }
+
+    @Test
+    void failoverHandsTheMasterRoleToARedisReplica() throws Exception {
+        try (TestServer master = new TestServer(); Jedis m = master.jedis();
+             RealRedis replica = new RealRedis(Files.createTempDirectory("redis-failover"),
+                     "--replicaof", "127.0.0.1", Integer.toString(master.port()));
+             Jedis r = replica.jedis()) {
+            TestServer.await("the link", LONG, () -> m.info("replication").contains("state=online"));
+            failoverTo(m, master.port(), r, replica.port, true);
+        }
+    }
+
     @Test
     void waitCountsAcknowledgingReplicasAndMinReplicasRefusesWrites() throws Exception {
         try (TestServer master = new TestServer();

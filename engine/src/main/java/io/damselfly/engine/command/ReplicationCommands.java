@@ -28,6 +28,10 @@ public final class ReplicationCommands {
                 .acl("@slow", "@connection").complexity("O(1)")
                 .summary("Waits until the writes sent so far are acknowledged by a number of replicas, or a timeout.")
                 .allShards(new WaitOp()).build());
+        t.add(command("failover", -1).flags(ADMIN | NOSCRIPT | STALE).group("server").since("6.2.0")
+                .acl("@admin", "@slow", "@dangerous").complexity("O(1)")
+                .summary("Hands the master role to a replica once it caught up, pausing writes meanwhile.")
+                .home(ReplicationCommands::failover).build());
         t.add(command("role", 1).flags(NOSCRIPT | LOADING | STALE | FAST).group("server").since("2.8.12")
                 .acl("@admin", "@fast", "@dangerous").summary("Reports the replication role, with offsets.")
                 .home(c -> {
@@ -95,6 +99,62 @@ public final class ReplicationCommands {
         @Override
         public void reply(Tx tx, Reply reply) {
             reply.integer(tx.value);
+        }
+    }
+
+    /** FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms], parsed as Redis 7.0 does. */
+    static void failover(CommandContext c) {
+        Replication rep = c.engine.replication();
+        if (rep == null) {
+            c.reply.error("ERR replication is not available in this server");
+            return;
+        }
+        Request r = c.req;
+        if (r.argc() == 2 && r.is(1, "abort")) {
+            String error = rep.abortFailover();
+            if (error != null) {
+                c.reply.error(error);
+            } else {
+                c.reply.ok();
+            }
+            return;
+        }
+        long timeout = 0;
+        boolean force = false;
+        String host = null;
+        long port = 0;
+        for (int j = 1; j < r.argc(); j++) {
+            if (r.is(j, "timeout") && j + 1 < r.argc() && timeout == 0) {
+                if (!r.parseLong(j + 1)) {
+                    c.reply.error("ERR value is not an integer or out of range");
+                    return;
+                }
+                timeout = r.longValue();
+                if (timeout <= 0) {
+                    c.reply.error("ERR FAILOVER timeout must be greater than 0");
+                    return;
+                }
+                j++;
+            } else if (r.is(j, "to") && j + 2 < r.argc() && host == null) {
+                if (!r.parseLong(j + 2)) {
+                    c.reply.error("ERR value is not an integer or out of range");
+                    return;
+                }
+                port = r.longValue();
+                host = r.str(j + 1);
+                j += 2;
+            } else if (r.is(j, "force") && !force) {
+                force = true;
+            } else {
+                c.syntaxError();
+                return;
+            }
+        }
+        String error = rep.failover(host, (int) port, force, timeout);
+        if (error != null) {
+            c.reply.error(error);
+        } else {
+            c.reply.ok();
         }
     }
 

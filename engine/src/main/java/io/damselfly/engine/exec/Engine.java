@@ -147,6 +147,26 @@ public final class Engine {
     private volatile Replication replication;
 
     private volatile java.util.function.LongConsumer transactionDone;
+    private volatile boolean writesPaused;
+
+    /** Whether write commands wait (FAILOVER's pause): read by every worker per dispatch. */
+    boolean writesPaused() {
+        return writesPaused;
+    }
+
+    /**
+     * Pauses or resumes clients' write commands, as Redis's CLIENT_PAUSE_WRITE during FAILOVER:
+     * a write waits, parked, and its client's later commands behind it; on resume each worker
+     * dispatches them again (they get -READONLY if the server became a replica meanwhile).
+     */
+    public void pauseWrites(boolean on) {
+        writesPaused = on;
+        if (!on) {
+            for (int s = 0; s < shards(); s++) {
+                post(s, Worker::releasePaused);
+            }
+        }
+    }
 
     /**
      * Installs who hears that a multi-shard operation finished on every shard (the replication

@@ -38,6 +38,15 @@ public interface Replication {
     /** min-replicas-to-write: the error a write gets on a master short of good replicas, or null. */
     String writeRefusal();
 
+    /**
+     * FAILOVER: starts a coordinated handover to a replica ({@code host} null: the first that
+     * catches up); returns an error text (Redis's) or null once it is under way.
+     */
+    String failover(String host, int port, boolean force, long timeoutMs);
+
+    /** FAILOVER ABORT: an error text, or null. */
+    String abortFailover();
+
     /** INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
     String stats();
 }

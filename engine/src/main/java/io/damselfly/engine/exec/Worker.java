@@ -382,12 +382,37 @@ public final class Worker {
         }
     }
 
+    /** Clients whose write waits for the end of a write pause (FAILOVER). */
+    private final ArrayList<Client> paused = new ArrayList<>();
+
+    /** The pause ended: the parked writes go on, in the order they arrived. */
+    void releasePaused() {
+        if (engine.writesPaused() || paused.isEmpty()) {
+            return;
+        }
+        ArrayList<Client> list = new ArrayList<>(paused);
+        paused.clear();
+        for (Client c : list) {
+            c.parked = false;
+            if (!c.closed()) {
+                process(c);
+                markFlush(c);
+            }
+        }
+    }
+
     /** Set by dispatch when the command was one of the (un)subscribe family. */
     private boolean pubsubCommand;
 
     private void dispatch(Client c) {
         Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
         CommandSpec spec = resolve(c, r);
+        if (engine.writesPaused() && spec != null && c.multi == null && !c.hasFlag(Client.FLAG_INTERNAL)
+                && (spec.has(CommandSpec.WRITE) || isExec(r))) {
+            c.parked = true; // the command stays pending: dispatched again by releasePaused
+            paused.add(c);
+            return;
+        }
         pubsubCommand = spec != null && spec.subscription();
         if (spec != null && c.subs != null && c.protocol == 2 && c.subs.any() && !allowedWhileSubscribed(spec)) {
             reply.target(c.out, c.protocol).error("ERR Can't execute '" + spec.fullName()
