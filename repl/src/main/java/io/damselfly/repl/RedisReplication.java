@@ -47,6 +47,8 @@ public final class RedisReplication implements Replication {
         this.listeningPort = listeningPort;
         this.log = new ReplicationLog(engine.shards());
         this.feeds = new ReplicaFeeds(engine, persistence, log, this);
+        engine.settings().get("repl-backlog-size").onChange(x -> applyLimits());
+        applyLimits();
         this.minReplicasToWrite = engine.settings().get("min-replicas-to-write");
         this.minReplicasMaxLag = engine.settings().get("min-replicas-max-lag");
         this.cron = Thread.ofVirtual().name("damselfly-replication-cron").start(this::cron);
@@ -96,6 +98,15 @@ public final class RedisReplication implements Replication {
         LOG.info("Replication history restored from the dump: id {} offset {}", id, at);
     }
 
+    /** repl-backlog-size and the replica class's hard output limit, as set now (CONFIG SET applies at once). */
+    private void applyLimits() {
+        var settings = engine.settings();
+        io.damselfly.engine.config.ClientOutputLimits limits = io.damselfly.engine.config.ClientOutputLimits
+                .parse(settings.get("client-output-buffer-limit").value());
+        log.limits(settings.get("repl-backlog-size").number(),
+                limits.hard(io.damselfly.engine.config.ClientOutputLimits.REPLICA));
+    }
+
     /** The stream and its backlog (tests and the native sync read it). */
     public ReplicationLog log() {
         return log;
@@ -127,9 +138,7 @@ public final class RedisReplication implements Replication {
             }
             try {
                 var settings = engine.settings();
-                io.damselfly.engine.config.ClientOutputLimits limits = io.damselfly.engine.config.ClientOutputLimits
-                        .parse(settings.get("client-output-buffer-limit").value());
-                log.limits(settings.get("repl-backlog-size").number(), limits.hard(io.damselfly.engine.config.ClientOutputLimits.REPLICA));
+                applyLimits();
                 long now = System.currentTimeMillis();
                 var list = log.feeds();
                 if (!list.isEmpty() && now - lastPing >= settings.get("repl-ping-replica-period").number() * 1000) {

@@ -50,6 +50,7 @@ final class ReplicaFeeds {
         final int port;
         final long clientId;
         volatile String state = "wait_bgsave";
+        volatile boolean acked;
         volatile InputStream in;
 
         SocketFeed(Client c) {
@@ -119,7 +120,7 @@ final class ReplicaFeeds {
                             feed.describe(), log.offset() - pos, pos + 1);
                     feed.state = "online";
                     feed.online = true;
-                    stream(feed, in, out);
+                    stream(feed, in, out, false);
                 });
                 if (!taken) {
                     log.detach(feed);
@@ -202,9 +203,9 @@ final class ReplicaFeeds {
             }
             throw e;
         }
-        feed.state = "online";
-        feed.online = true;
-        stream(feed, in, out);
+        // an EOF-marked RDB ends where the mark is the last thing read: nothing may follow it
+        // until the replica says it loaded (its first ACK), as Redis puts a diskless replica online
+        stream(feed, in, out, eof);
     }
 
     /** The cut of a full sync: starts the journal on each shard, and the feed at the cut's offset. */
@@ -282,11 +283,27 @@ final class ReplicaFeeds {
         return sb.toString();
     }
 
-    /** Streams from the feed's position until the replica goes; a reader takes its ACKs. */
-    private void stream(SocketFeed feed, InputStream in, OutputStream out) throws IOException {
+    /**
+     * Streams from the feed's position until the replica goes; a reader takes its ACKs. With
+     * {@code onAck}, the stream waits for the replica's first ACK (up to repl-timeout).
+     */
+    private void stream(SocketFeed feed, InputStream in, OutputStream out, boolean onAck) throws IOException {
+        long sentAt = System.currentTimeMillis();
+        feed.ackMs = sentAt;
         Thread reader = Thread.ofVirtual().name("damselfly-replica-acks-" + feed.clientId).start(() -> acks(feed, in));
         byte[] buf = new byte[ReplicationLog.BLOCK];
         try {
+            if (onAck) {
+                long timeout = engine.settings().get("repl-timeout").number() * 1000;
+                while (!feed.acked && !feed.dropped) {
+                    if (System.currentTimeMillis() - sentAt > timeout) {
+                        throw new IOException("no ACK from the replica after its RDB");
+                    }
+                    log.awaitAck(100);
+                }
+            }
+            feed.state = "online";
+            feed.online = true;
             while (true) {
                 int n = log.read(feed, buf, 1000);
                 if (n < 0) {
@@ -322,6 +339,7 @@ final class ReplicaFeeds {
                         if (at > feed.ack) {
                             feed.ack = at;
                         }
+                        feed.acked = true;
                         feed.ackMs = System.currentTimeMillis();
                         log.acked();
                     } catch (NumberFormatException e) {
