@@ -53,7 +53,10 @@ public final class PubSubCommands {
         t.add(command("publish", 3).flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL).group("pubsub")
                 .since("2.0.0").acl("@pubsub", "@fast").summary("Sends a message to a channel; counts the receivers.")
                 .complexity("O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).")
-                .home(c -> c.worker.publish(c, false)).build());
+                .home(c -> {
+                    c.worker.publish(c, false);
+                    c.journalVerbatim(); // Redis 7.0 propagates PUBLISH to replicas
+                }).build());
         t.add(command("spublish", 3).flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE).group("pubsub")
                 .since("7.0.0").acl("@pubsub", "@fast").summary("Sends a message to a shard channel; counts the receivers.")
                 .complexity("O(N) where N is the number of clients subscribed to the receiving shard channel.")

@@ -107,6 +107,11 @@ class ReplicatedFormTest {
     }
 
     @Test
+    void publishIsPropagated() {
+        assertEquals("PUBLISH ch hello", single("PUBLISH", "ch", "hello"));
+    }
+
+    @Test
     void counters() {
         assertEquals("INCR n", single("INCR", "n"));
         assertEquals("DECR n", single("DECR", "n"));
