@@ -18,7 +18,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B -q
 
-.PHONY: build test run bench compat clean bench-snapshot
+.PHONY: build test run bench compat clean bench-snapshot bench-replication
 
 build:
 	$(MVN) package -DskipTests
@@ -34,6 +34,9 @@ bench: build
 
 bench-snapshot: build
 	bench/snapshot.sh
+
+bench-replication: build
+	bench/replication.sh
 
 compat: build
 	tools/compat.sh "$(REDIS_SRC)"

@@ -28,6 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ReplicaFeeds {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaFeeds.class);
 
+    /** Below this many bytes the writer waits {@link #COALESCE_NANOS} for more before its syscall. */
+    private static final int COALESCE = 16 * 1024;
+    private static final long COALESCE_NANOS = 200_000L;
+
     private final Engine engine;
     private final RdbPersistence persistence;
     private final ReplicationLog log;
@@ -305,9 +309,16 @@ final class ReplicaFeeds {
             feed.state = "online";
             feed.online = true;
             while (true) {
-                int n = log.read(feed, buf, 1000);
+                int n = log.read(feed, buf, 0, 1000);
                 if (n < 0) {
                     break;
+                }
+                if (n > 0 && n < COALESCE) {
+                    // a trickle: let a few more writes arrive so one syscall carries them all
+                    // (shard threads then append without waking this thread: it is not waiting)
+                    java.util.concurrent.locks.LockSupport.parkNanos(COALESCE_NANOS);
+                    int more = log.read(feed, buf, n, 0);
+                    n += Math.max(0, more);
                 }
                 if (n > 0) {
                     out.write(buf, 0, n);

@@ -647,10 +647,11 @@ public final class ReplicationLog {
     }
 
     /**
-     * Copies stream bytes from the feed's position into {@code dst}, waiting up to
-     * {@code waitMs} for some; returns the count (0 on timeout). Advances the feed.
+     * Copies stream bytes from the feed's position into {@code dst} from {@code at}, waiting up
+     * to {@code waitMs} for some (0: not at all); returns the count (0 if none), or -1 once the
+     * feed is dropped. Advances the feed; copies across blocks until {@code dst} is full.
      */
-    synchronized int read(Feed f, byte[] dst, long waitMs) throws InterruptedException {
+    synchronized int read(Feed f, byte[] dst, int at, long waitMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + waitMs;
         while (f.position >= offset && !f.dropped) {
             long left = deadline - System.currentTimeMillis();
@@ -667,22 +668,26 @@ public final class ReplicationLog {
         if (f.dropped) {
             return -1;
         }
-        Block b = f.block;
-        if (b == null || f.position < b.start || f.position >= b.start + BLOCK) {
-            b = head;
-            while (b != null && f.position >= b.start + BLOCK) {
-                b = b.next;
+        int copied = 0;
+        while (at + copied < dst.length && f.position < offset) {
+            Block b = f.block;
+            if (b == null || f.position < b.start || f.position >= b.start + BLOCK) {
+                b = head;
+                while (b != null && f.position >= b.start + BLOCK) {
+                    b = b.next;
+                }
+                if (b == null || f.position < b.start) {
+                    return -1; // trimmed away: cannot happen while the feed pins it
+                }
             }
-            if (b == null || f.position < b.start) {
-                return -1; // trimmed away: cannot happen while the feed pins it
-            }
+            int from = (int) (f.position - b.start);
+            int n = Math.min(dst.length - at - copied, b.used - from);
+            System.arraycopy(b.data, from, dst, at + copied, n);
+            copied += n;
+            f.position += n;
+            f.block = f.position == b.start + BLOCK ? b.next : b;
         }
-        int at = (int) (f.position - b.start);
-        int n = Math.min(dst.length, b.used - at);
-        System.arraycopy(b.data, at, dst, 0, n);
-        f.position += n;
-        f.block = f.position == b.start + BLOCK ? b.next : b;
-        return n;
+        return copied;
     }
 
     /** A replica acknowledged an offset: WAIT may be satisfied. */
