@@ -298,7 +298,21 @@ public final class PersistenceCommands {
         if (a != 0 && (idle >= 0 || freq >= 0)) {
             db.setAccessFrom(a, idle, (int) freq);
         }
-        c.journalVerbatim();
+        io.damselfly.engine.journal.Journal j = c.journalIfEnabled();
+        if (j != null && ttl > 0 && !absTtl) {
+            // a relative TTL goes out as the absolute deadline, ABSTTL appended, as Redis 7.0 does
+            j.begin(db.id(), r.argc() + 1);
+            for (int i = 0; i < r.argc(); i++) {
+                if (i == 2) {
+                    j.arg(ttl);
+                } else {
+                    j.arg(r.buf(), r.off(i), r.len(i));
+                }
+            }
+            j.arg("ABSTTL").end();
+        } else {
+            c.journalVerbatim();
+        }
         c.notify(Events.GENERIC, Events.RESTORE, 1);
         c.reply.ok();
     }

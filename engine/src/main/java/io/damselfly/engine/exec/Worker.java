@@ -1319,6 +1319,16 @@ public final class Worker {
             c.reply.error("EXECABORT Transaction discarded because of previous errors.");
             return;
         }
+        // the server's state may have changed since the commands were queued (a replica now,
+        // too few good replicas, a stale link): the gates apply again, as Redis checks at EXEC
+        for (MultiState.Queued q : m.commands) {
+            String gate = engine.commandGate(client, q.spec(), q.req());
+            if (gate != null) {
+                unwatch(client);
+                c.reply.error("EXECABORT Transaction discarded because of: " + gate);
+                return;
+            }
+        }
         Watch w = client.watch;
         client.watch = null; // EXEC unwatches, after its check (the entries go in reply)
         ExecOp op = new ExecOp(this, client, m, w);
