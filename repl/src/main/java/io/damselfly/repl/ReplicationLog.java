@@ -119,6 +119,8 @@ public final class ReplicationLog {
     private Block tail;
     private boolean active;
     private boolean upstream;
+    /** !upstream && active, for the shards to read without the monitor. */
+    private volatile boolean merging;
     private int streamDb = -1;
     private long backlogSize = 1024 * 1024;
     private long replicaHardLimit = 256L * 1024 * 1024;
@@ -212,6 +214,7 @@ public final class ReplicationLog {
         offset = at;
         head = tail = null;
         active = true;
+        merging = !replica;
         streamDb = -1;
         if (replica) {
             replid = id;
@@ -235,6 +238,7 @@ public final class ReplicationLog {
         offset = at;
         head = tail = null;
         active = true;
+        merging = !upstream;
         streamDb = -1;
     }
 
@@ -250,6 +254,7 @@ public final class ReplicationLog {
     /** The shards' records are dropped (a replica) or merged (a master). */
     public synchronized void upstream(boolean on) {
         upstream = on;
+        merging = active && !upstream;
         if (!on) {
             streamDb = -1;
         }
@@ -292,6 +297,11 @@ public final class ReplicationLog {
             @Override
             public void endPart(long txid) {
                 ReplicationLog.this.endPart(shard, txid);
+            }
+
+            @Override
+            public boolean wanted() {
+                return merging; // volatile: a replica's shards build no records
             }
         };
     }
@@ -340,6 +350,7 @@ public final class ReplicationLog {
         }
         if (!active) {
             active = true;
+            merging = true;
             streamDb = -1;
         }
         Pending p = pending(txid);
@@ -605,6 +616,7 @@ public final class ReplicationLog {
     /** Starts feeding a replica from 0-based position {@code from}: pins the bytes from there. */
     public synchronized void attach(Feed f, long from) {
         active = true;
+        merging = !upstream;
         f.position = from;
         feeds.add(f);
         lastReplicaMs = System.currentTimeMillis();
@@ -636,6 +648,7 @@ public final class ReplicationLog {
         if (feeds.isEmpty() && !upstream) {
             head = tail = null;
             active = false;
+            merging = false;
             for (Lane l : lanes) {
                 l.queue.clear();
                 l.closed.clear();

@@ -43,6 +43,8 @@ public class Client {
 
     boolean parked;
     boolean hasPending;
+    /** An internal stream client: the worker tells it the stream position after each command. */
+    boolean streamPositions;
     boolean queuedForFlush;
     RemoteBatch batch;
     Tx tx;

@@ -20,12 +20,39 @@ public final class InternalClient extends Client {
     private boolean discard;
     private final ArrayDeque<byte[]> feed = new ArrayDeque<>();
     private long fed;
+    /**
+     * A stream client does not wait for the commands it sends to other shards: a run of commands
+     * for one shard goes off with a copy of its arguments and the client goes on, since commands
+     * of different shards commute and each shard takes its runs in order. These are the runs
+     * still away, oldest first; a multi-shard command waits until none is (see Worker).
+     */
+    final ArrayDeque<RemoteBatch> away = new ArrayDeque<>();
+    /** Stream position after the last command dispatched. */
+    long dispatched;
+    /** A multi-shard command waits for the runs away to come back before it starts. */
+    boolean waitingForAway;
     private volatile long consumed;
     private volatile long settledAt;
 
     /** Replies are dropped (a master's stream: the master wants none). */
     void discardReplies() {
         discard = true;
+        streamPositions = true;
+    }
+
+    long fedBytes() {
+        return fed;
+    }
+
+    /** Whether its runs for other shards go off without it waiting (a stream client). */
+    boolean detaches() {
+        return discard;
+    }
+
+    /** Stream position of the first command not yet applied everywhere. */
+    private long applied() {
+        RemoteBatch oldest = away.peekFirst();
+        return oldest == null ? dispatched : oldest.startPos;
     }
 
     /**
@@ -73,14 +100,26 @@ public final class InternalClient extends Client {
     /** Called by the worker after it processed this client's input. */
     void processed(Worker worker) {
         if (discard) {
-            consumed = fed - inputPending();
-            if (!parked && feed.isEmpty()) {
+            consumed = applied();
+            if (!parked && feed.isEmpty() && away.isEmpty()) {
                 settledAt = fed; // volatile write after consumed's: a reader seeing it sees consumed
             }
             if (!parked && !feed.isEmpty()) {
                 worker.send(home(), new Worker.Task(w -> pump(w)));
             }
         }
+    }
+
+    /** A run that went off detached came back: the applied position may move on. */
+    void runBack(Worker worker, RemoteBatch b) {
+        away.remove(b);
+        if (waitingForAway && away.isEmpty()) {
+            waitingForAway = false;
+            parked = false;
+            worker.process(this);
+            return; // process() ends with processed()
+        }
+        processed(worker);
     }
 
     /** The next reply goes to {@code reply} (an operation started without input bytes). */

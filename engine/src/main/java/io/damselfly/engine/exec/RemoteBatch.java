@@ -35,6 +35,31 @@ final class RemoteBatch extends Message {
     boolean countedIncoming;
     /** Set on the shard when the batch's last command blocked the client. */
     Waiter waiter;
+    /**
+     * A batch of a stream client that went off with a copy of its arguments while its client
+     * went on (see {@link InternalClient}); {@code startPos} is the stream position of its first
+     * command.
+     */
+    boolean detached;
+    long startPos;
+
+    /** Copies the arguments out of the client's buffer, so the client may go on meanwhile. */
+    void detach() {
+        int lo = Integer.MAX_VALUE;
+        int hi = 0;
+        for (int i = 0; i < argTotal; i++) {
+            lo = Math.min(lo, off[i]);
+            hi = Math.max(hi, off[i] + len[i]);
+        }
+        if (argTotal == 0) {
+            lo = 0;
+        }
+        buf = Arrays.copyOfRange(buf, lo, hi);
+        for (int i = 0; i < argTotal; i++) {
+            off[i] -= lo;
+        }
+        detached = true;
+    }
 
     RemoteBatch(Client client, int home) {
         this.client = client;
@@ -53,6 +78,7 @@ final class RemoteBatch extends Message {
         this.returning = false;
         this.sent = false;
         this.suspended = false;
+        this.detached = false;
     }
 
     boolean collecting() {

@@ -355,6 +355,9 @@ public final class Worker {
             } else {
                 dispatchSilenced(c);
             }
+            if (c.streamPositions && !c.hasPending) {
+                ((InternalClient) c).dispatched = ((InternalClient) c).fedBytes() - c.inputPending();
+            }
         }
         if (c.batch != null && c.batch.collecting()) {
             sendBatch(c);
@@ -424,6 +427,9 @@ public final class Worker {
             markFlush(c);
             return;
         }
+        if (c.streamPositions && isExec(r) && c.multi != null && awaitRunsAway((InternalClient) c)) {
+            return; // EXEC takes locks on several shards: not before the runs still away
+        }
         if ((c.multi != null || isExec(r)) && !(c.batch != null && c.batch.collecting()) && queueInMulti(c, spec, r)) {
             return;
         }
@@ -474,6 +480,9 @@ public final class Worker {
                 runHere(c, spec);
             }
             case ROUTE_MULTI, ROUTE_ALL -> {
+                if (c.streamPositions && awaitRunsAway((InternalClient) c)) {
+                    return; // its locks must not pass runs of this client still on their way
+                }
                 feedMonitors(c, spec, r);
                 commandSeen(c, spec);
                 calls[spec.id()]++;
@@ -502,6 +511,9 @@ public final class Worker {
                         b = c.batch = new RemoteBatch(c, index);
                     }
                     b.open(target, c.in, c.db, c.protocol);
+                    if (c.streamPositions) {
+                        b.startPos = ((InternalClient) c).dispatched;
+                    }
                     b.add(spec, r.offsets(), r.lengths(), r.argc());
                     c.hasPending = false;
                     if (spec.has(CommandSpec.BLOCKING)) {
@@ -723,9 +735,31 @@ public final class Worker {
         }
     }
 
+    /** Parks a stream client until its runs away are back; false when none is. */
+    private boolean awaitRunsAway(InternalClient c) {
+        if (c.batch != null && c.batch.collecting()) {
+            sendBatch(c);
+        }
+        if (c.away.isEmpty()) {
+            return false;
+        }
+        c.waitingForAway = true;
+        c.parked = true;
+        return true;
+    }
+
     private void sendBatch(Client c) {
         RemoteBatch b = c.batch;
         b.sent = true;
+        if (c.streamPositions && ((InternalClient) c).detaches() && !b.suspended && b.waiter == null
+                && !b.countedIncoming) {
+            InternalClient ic = (InternalClient) c;
+            b.detach();
+            ic.away.addLast(b);
+            c.batch = null; // the next run gets a batch of its own
+            sendRequest(b.target, b);
+            return;
+        }
         c.parked = true;
         sendRequest(b.target, b);
     }
@@ -848,6 +882,11 @@ public final class Worker {
     void batchReturned(RemoteBatch b) {
         answered(b.target);
         Client c = b.client;
+        if (b.detached) {
+            c.commandsProcessed += b.count;
+            ((InternalClient) c).runBack(this, b);
+            return;
+        }
         if (!c.closed() && !c.silenced()) {
             c.out.write(b.out);
             markFlush(c);

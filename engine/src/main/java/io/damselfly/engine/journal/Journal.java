@@ -34,7 +34,7 @@ public final class Journal {
     private int writtenArgs;
 
     public boolean enabled() {
-        return sink != null;
+        return sink != null && sink.wanted();
     }
 
     public void attach(JournalSink sink) {
@@ -111,7 +111,7 @@ public final class Journal {
 
     /** The shard released multi-shard operation {@code txid}'s locks (see {@link JournalSink#endPart}). */
     public void endPart(long txid) {
-        if (sink != null) {
+        if (sink != null && sink.wanted()) {
             sink.endPart(txid);
         }
     }

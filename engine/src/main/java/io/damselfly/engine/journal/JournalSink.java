@@ -18,4 +18,12 @@ public interface JournalSink {
      */
     default void endPart(long txid) {
     }
+
+    /**
+     * Whether records are wanted now; read on the shard thread before a record is built (a
+     * replica's sink wants none while it follows a master). Must be cheap: a volatile read.
+     */
+    default boolean wanted() {
+        return true;
+    }
 }
