@@ -63,6 +63,12 @@ start_replica() { # who port
   fi
   wait_ping "$2"
 }
+replicaof() { # replica-port master-port: until the replica says OK
+  for _ in $(seq 1 100); do
+    [ "$(redis-cli -p "$1" replicaof 127.0.0.1 "$2" 2>/dev/null)" = "OK" ] && return 0; sleep 0.1
+  done
+  echo "replicaof failed on $1" >&2; return 1
+}
 stop_replica() { redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true; sleep 1; }
 
 full_sync() { # who master-port master-pid replica-name replica-port
@@ -72,7 +78,7 @@ full_sync() { # who master-port master-pid replica-name replica-port
   sampler=$!
   sleep 0.3
   t0=$(date +%s.%N)
-  redis-cli -p "$5" replicaof 127.0.0.1 "$2" > /dev/null
+  replicaof "$5" "$2"
   for _ in $(seq 1 6000); do
     info=$(redis-cli -p "$5" info replication)
     if echo "$info" | grep -q "master_link_status:up" && echo "$info" | grep -q "master_sync_in_progress:0" \
@@ -97,7 +103,7 @@ for round in 1 2; do
     if [ $who = damselfly ]; then port=$dm; rname=dr; rport=$dr; else port=$rm_; rname=rr; rport=$rr; fi
     gen "$port" > "$tmp/alone.out"
     start_replica "$rname" "$rport"
-    redis-cli -p "$rport" replicaof 127.0.0.1 "$port" > /dev/null
+    replicaof "$rport" "$port"
     for _ in $(seq 1 6000); do
       redis-cli -p "$rport" info replication | grep -q "master_link_status:up" && break; sleep 0.1
     done

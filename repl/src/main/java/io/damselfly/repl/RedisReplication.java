@@ -69,6 +69,10 @@ public final class RedisReplication implements Replication {
                 return log.replid();
             }
         });
+    }
+
+    /** After the dump loaded at startup: continues the history it carried (see {@link #restore}). */
+    public void restoreFromDump() {
         restore(persistence.startupAux());
     }
 

@@ -104,11 +104,14 @@ final class Server implements Router, Host {
                 }
             });
         }
+        // everything a command may need is installed before the first connection is accepted
+        this.persistence = new RdbPersistence(engine);
+        engine.persistence(persistence);
+        this.replication = new RedisReplication(engine, persistence, port);
+        engine.replication(replication);
         for (Proactor p : proactors) {
             p.thread.start();
         }
-        this.persistence = new RdbPersistence(engine);
-        engine.persistence(persistence);
         try {
             persistence.loadAtStartup();
         } catch (IOException | RuntimeException e) {
@@ -116,8 +119,7 @@ final class Server implements Router, Host {
             throw e;
         }
         persistence.start();
-        this.replication = new RedisReplication(engine, persistence, port);
-        engine.replication(replication);
+        replication.restoreFromDump();
         String[] master = settings.get("replicaof").value().trim().split("\\s+");
         if (master.length == 2) { // replicaof <host> <port> in the config or on the command line
             String error = replication.replicaOf(master[0], Integer.parseInt(master[1]));
