@@ -551,6 +551,7 @@ public final class RedisReplication implements Replication {
                         + "master_sync_last_io_seconds_ago:" + (now - l.lastIoMs) / 1000 + "\r\n" : "")
                 + (up ? "" : "master_link_down_since_seconds:" + (now - l.downSinceMs) / 1000 + "\r\n")
                 + (l.refused == null ? "" : "damselfly_sync_refused:" + l.refused + "\r\n")
+                + (l.error == null ? "" : "damselfly_replication_error:" + l.error.replace("\r", " ").replace("\n", " ") + "\r\n")
                 + "slave_priority:" + settings.get("replica-priority").number() + "\r\n"
                 + "slave_read_only:" + (settings.get("replica-read-only").value().equals("yes") ? 1 : 0) + "\r\n"
                 + "replica_announced:" + (settings.get("replica-announced").value().equals("yes") ? 1 : 0) + "\r\n"
@@ -587,6 +588,8 @@ public final class RedisReplication implements Replication {
         volatile long syncTotal = -1;
         /** Why the last full sync was refused (INFO), or null. */
         volatile String refused;
+        /** Why replication stopped for good (a command or RDB it could not apply), or null. */
+        volatile String error;
         /** The first PSYNC carries FAILOVER (a coordinated handover to this master). */
         volatile boolean failover;
         volatile RdbIn syncIn;
@@ -690,6 +693,45 @@ public final class RedisReplication implements Replication {
             if (t != null) {
                 t.interrupt();
             }
+        }
+
+        /**
+         * Replication stops in a visible error state: the data would diverge otherwise. INFO
+         * shows it (damselfly_replication_error) until the next REPLICAOF.
+         */
+        void fail(String why) {
+            if (error != null && error.equals(why)) {
+                stopped = true;
+                throw new IllegalStateException(why); // logged by streamFailed
+            }
+            error = why;
+            LOG.error("Replication from {}:{} stopped: {}. The replica keeps what it has; REPLICAOF again to retry.",
+                    host, port, why);
+            stopped = true;
+            throw new IllegalStateException(why);
+        }
+
+        /** Whether a command of the stream failed here; records why (INFO) and closes the link. */
+        boolean streamFailed(InternalClient a) {
+            String e = a == null ? null : a.streamError();
+            if (e == null) {
+                return false;
+            }
+            if (error == null) {
+                error = "a command of the master's stream failed here: " + e;
+                LOG.error("Replication from {}:{} stopped: {}. The replica keeps what it has; REPLICAOF again to retry.",
+                        host, port, error);
+            }
+            stopped = true;
+            Socket s = socket;
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException x) {
+                    // closing
+                }
+            }
+            return true;
         }
 
         void ackSoon() {
@@ -805,7 +847,13 @@ public final class RedisReplication implements Replication {
             persistence.emptyDataset();
             RdbIn rdb = new RdbIn(in, 64 * 1024);
             syncIn = rdb;
-            RdbLoader.Result r = persistence.loadFromMaster(rdb);
+            RdbLoader.Result r;
+            try {
+                r = persistence.loadFromMaster(rdb);
+            } catch (io.damselfly.repl.rdb.RdbException e) {
+                fail("the master's RDB cannot be loaded: " + e.getMessage());
+                return;
+            }
             byte[] rest = rdb.takeBuffered();
             syncIn = null;
             int skip = 0;
@@ -937,6 +985,13 @@ public final class RedisReplication implements Replication {
                     long until = System.nanoTime() + 20_000_000L;
                     while (System.nanoTime() < until && !settled()) {
                         LockSupport.parkNanos(200_000L);
+                    }
+                    InternalClient a;
+                    synchronized (this) {
+                        a = applier;
+                    }
+                    if (streamFailed(a)) {
+                        return;
                     }
                     synchronized (out) {
                         send(out, "REPLCONF", "ACK", Long.toString(offset()));

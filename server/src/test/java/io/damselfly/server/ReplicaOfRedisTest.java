@@ -83,6 +83,44 @@ class ReplicaOfRedisTest {
         }
     }
 
+    @Test
+    void aCommandOrTypeItCannotApplyStopsReplicationVisibly() throws Exception {
+        try (RealRedis master = new RealRedis(Files.createTempDirectory("redis-master"), "--repl-diskless-sync-delay", "0");
+             Jedis m = master.jedis();
+             TestServer replica = new TestServer();
+             Jedis r = replica.jedis()) {
+            m.set("k", "1");
+            assertEquals("OK", r.replicaof("127.0.0.1", master.port));
+            TestServer.await("the link", Duration.ofSeconds(60), () -> {
+                try {
+                    return "1".equals(r.get("k"));
+                } catch (JedisDataException loading) {
+                    return false;
+                }
+            });
+            m.sendCommand(TestServer.cmd("XADD"), "s", "*", "f", "v"); // streams: not in Damselfly
+            m.set("after", "1");
+            TestServer.await("the error state", Duration.ofSeconds(60),
+                    () -> r.info("replication").contains("damselfly_replication_error:"));
+            String info = r.info("replication");
+            assertTrue(info.contains("master_link_status:down"), info);
+            assertTrue(info.contains("unknown command"), info);
+            assertEquals("1", r.get("k")); // what it applied stays
+            String offset = r.info("replication").split("slave_repl_offset:")[1].split("\r\n")[0];
+            Thread.sleep(1500);
+            m.set("later", "1");
+            Thread.sleep(1500); // it stays stopped: nothing more arrives
+            assertEquals(null, r.get("later"));
+            assertTrue(r.info("replication").contains("slave_repl_offset:" + offset + "\r\n"));
+
+            // a full sync whose RDB holds a type Damselfly lacks stops the same way
+            assertEquals("OK", r.replicaofNoOne());
+            assertEquals("OK", r.replicaof("127.0.0.1", master.port));
+            TestServer.await("the RDB error", Duration.ofSeconds(60),
+                    () -> r.info("replication").contains("damselfly_replication_error:the master's RDB cannot be loaded"));
+        }
+    }
+
     private static long offset(Jedis j, String field) {
         for (String line : j.info("replication").split("\r\n")) {
             if (line.startsWith(field + ":")) {

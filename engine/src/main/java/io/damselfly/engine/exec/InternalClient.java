@@ -150,6 +150,7 @@ public final class InternalClient extends Client {
      */
     void replied() {
         if (discard) {
+            noteErrors(out.array(), out.size());
             out.clear();
             return;
         }
@@ -169,6 +170,35 @@ public final class InternalClient extends Client {
             p = end;
         }
         out.consume(p);
+    }
+
+    private volatile String streamError;
+
+    /**
+     * The first error reply a stream command got (the master's write failed here: the data
+     * differ), or null. Any thread.
+     */
+    public String streamError() {
+        return streamError;
+    }
+
+    /** Looks for error replies among the complete replies in {@code b[0, n)} (a stream client's). */
+    void noteErrors(byte[] b, int n) {
+        int p = 0;
+        while (p < n && streamError == null) {
+            int end = replyEnd(b, p, n);
+            if (end < 0) {
+                break;
+            }
+            if (b[p] == '-') {
+                int line = p;
+                while (line < end && b[line] != '\r') {
+                    line++;
+                }
+                streamError = new String(b, p + 1, line - p - 1, java.nio.charset.StandardCharsets.ISO_8859_1);
+            }
+            p = end;
+        }
     }
 
     /** End of the RESP reply starting at p, or -1 if incomplete. */

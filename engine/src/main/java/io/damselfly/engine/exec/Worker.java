@@ -884,6 +884,7 @@ public final class Worker {
         Client c = b.client;
         if (b.detached) {
             c.commandsProcessed += b.count;
+            ((InternalClient) c).noteErrors(b.out.array(), b.out.size());
             ((InternalClient) c).runBack(this, b);
             return;
         }
