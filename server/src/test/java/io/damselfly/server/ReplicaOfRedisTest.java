@@ -26,9 +26,13 @@ class ReplicaOfRedisTest {
              TestServer replica = new TestServer();
              Jedis r = replica.jedis()) {
             Dataset.fill(m);
-            assertEquals("OK", r.replicaof("127.0.0.1", master.port));
-            TestServer.await("the link to come up", Duration.ofSeconds(60),
-                    () -> r.info("replication").contains("master_link_status:up"));
+            try (ReplicationTest.Writer w = new ReplicationTest.Writer(master.port, "during:")) {
+                assertEquals("OK", r.replicaof("127.0.0.1", master.port));
+                TestServer.await("the link to come up", Duration.ofSeconds(60),
+                        () -> r.info("replication").contains("master_link_status:up"));
+                int at = w.done();
+                TestServer.await("writes after the sync", Duration.ofSeconds(60), () -> w.done() > at + 500);
+            }
             for (int i = 0; i < 2000; i++) {
                 m.set("after:" + i, Integer.toString(i));
                 if (i % 100 == 0) {

@@ -219,6 +219,31 @@ class ReplicationTest {
     }
 
     @Test
+    void aReplicaThatStopsReadingIsDroppedAtItsOutputLimitNotAtTheMastersMemory() throws Exception {
+        try (TestServer master = new TestServer("--client-output-buffer-limit", "replica 2mb 0 0");
+             Jedis m = master.jedis();
+             LinkProxy proxy = new LinkProxy(0, "127.0.0.1", master.port());
+             TestServer replica = new TestServer();
+             Jedis r = replica.jedis()) {
+            r.replicaof("127.0.0.1", proxy.port());
+            TestServer.await("the link", LONG, () -> m.info("replication").contains("state=online"));
+            proxy.stall(true);
+            String big = "x".repeat(1000);
+            for (int i = 0; i < 20_000 && field(m, "connected_slaves") > 0; i++) {
+                m.set("big:" + i, big); // 20 MB of stream, far past the 2 MB limit
+            }
+            TestServer.await("the replica dropped", LONG, () -> field(m, "connected_slaves") == 0);
+            long histlen = field(m, "repl_backlog_histlen");
+            assertTrue(histlen <= 1024 * 1024 + 64 * 1024, "backlog kept " + histlen); // repl-backlog-size + a block
+            proxy.stall(false);
+            proxy.cut();
+            TestServer.await("the replica back by a full sync", LONG,
+                    () -> r.info("replication").contains("master_link_status:up"));
+            assertCaughtUp(m, r);
+        }
+    }
+
+    @Test
     void aPromotedReplicaTakesItsSiblingAndTheOldMasterByPartialSync() throws Exception {
         try (TestServer a = new TestServer();
              TestServer b = new TestServer();

@@ -24,6 +24,7 @@ public final class LinkProxy implements AutoCloseable {
     private final int port;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean refusing;
+    private volatile boolean stalled;
     private volatile boolean closed;
     private volatile long connections;
 
@@ -52,6 +53,14 @@ public final class LinkProxy implements AutoCloseable {
             closeQuietly(s);
         }
         open.clear();
+    }
+
+    /**
+     * While true, nothing is forwarded from the target to the client (a replica that stops
+     * reading): the target's socket buffers fill and its writes block.
+     */
+    public void stall(boolean on) {
+        stalled = on;
     }
 
     /** While true, new connections are closed as soon as they arrive. */
@@ -84,17 +93,23 @@ public final class LinkProxy implements AutoCloseable {
             }
             open.add(client);
             open.add(upstream);
-            Thread.ofVirtual().start(() -> pump(client, upstream));
-            Thread.ofVirtual().start(() -> pump(upstream, client));
+            Thread.ofVirtual().start(() -> pump(client, upstream, false));
+            Thread.ofVirtual().start(() -> pump(upstream, client, true));
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean fromTarget) {
         byte[] buf = new byte[64 * 1024];
         try (InputStream in = from.getInputStream()) {
             OutputStream out = to.getOutputStream();
             int n;
-            while ((n = in.read(buf)) >= 0) {
+            while (true) {
+                while (fromTarget && stalled && !from.isClosed()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+                }
+                if ((n = in.read(buf)) < 0) {
+                    break;
+                }
                 out.write(buf, 0, n);
             }
         } catch (IOException e) {
