@@ -43,8 +43,17 @@ public final class RdbLoader {
     private long loaded;
     private long expired;
 
-    private RdbLoader(Engine engine, boolean skipExpired) {
+    /** Where a shard's keys go: its live databases, or shadow ones (see {@link #load(Engine, RdbIn, boolean, Target)}). */
+    public interface Target {
+        Keyspace db(io.damselfly.engine.exec.Worker w, int db);
+    }
+
+    private static final Target LIVE = (w, db) -> w.shard().db(db);
+    private final Target target;
+
+    private RdbLoader(Engine engine, boolean skipExpired, Target target) {
         this.engine = engine;
+        this.target = target;
         this.skipExpired = skipExpired;
         this.now = System.currentTimeMillis();
         int n = engine.shards();
@@ -67,7 +76,12 @@ public final class RdbLoader {
 
     /** The same, from a reader the caller keeps (a link reads on after the RDB). */
     public static Result load(Engine engine, RdbIn rin, boolean skipExpired) throws IOException {
-        RdbLoader l = new RdbLoader(engine, skipExpired);
+        return load(engine, rin, skipExpired, LIVE);
+    }
+
+    /** The same, into the databases {@code target} names on each shard. */
+    public static Result load(Engine engine, RdbIn rin, boolean skipExpired, Target target) throws IOException {
+        RdbLoader l = new RdbLoader(engine, skipExpired, target);
         try {
             RdbReader.read(rin, l.new Keys(engine.settings().databases.number()));
         } finally {
@@ -122,11 +136,11 @@ public final class RdbLoader {
                 for (int i = 0; i < b.items.size(); i++) {
                     Object item = b.items.get(i);
                     if (item instanceof StringKey s) {
-                        w.shard().db(b.dbs.get(i)).putString(s.key, 0, s.key.length, s.value, 0, s.value.length,
+                        target.db(w, b.dbs.get(i)).putString(s.key, 0, s.key.length, s.value, 0, s.value.length,
                                 s.expireAt >= 0 ? s.expireAt : Keyspace.NO_EXPIRE);
                         continue;
                     }
-                    String error = w.applyLocal(b.dbs.get(i), (Request) item);
+                    String error = w.applyLocal(target.db(w, b.dbs.get(i)), (Request) item);
                     if (error != null) {
                         applyError.compareAndSet(null, error);
                     }
@@ -174,8 +188,8 @@ public final class RdbLoader {
             long perShard = size / engine.shards() + 1;
             for (int s = 0; s < engine.shards(); s++) {
                 engine.post(s, w -> {
-                    if (w.shard().db(db).size() == 0) {
-                        w.shard().db(db).table().reserve(perShard);
+                    if (target.db(w, db).size() == 0) {
+                        target.db(w, db).table().reserve(perShard);
                     }
                 });
             }

@@ -189,6 +189,56 @@ public final class RdbPersistence implements Persistence {
         }
     }
 
+    private volatile boolean asyncLoading;
+
+    /**
+     * repl-diskless-load swapdb: loads a master's RDB into shadow databases while the old
+     * dataset keeps serving reads (INFO: async_loading:1), then swaps them in on every shard at
+     * once; a failed load drops the shadow and leaves the old dataset as it was.
+     */
+    public RdbLoader.Result loadFromMasterBeside(io.damselfly.repl.rdb.RdbIn in) throws IOException {
+        io.damselfly.engine.shard.Keyspace[][] shadows = new io.damselfly.engine.shard.Keyspace[engine.shards()][];
+        onEveryShard(w -> shadows[w.index()] = w.shard().shadowDatabases());
+        asyncLoading = true;
+        boolean ok = false;
+        try {
+            RdbLoader.Result r = RdbLoader.load(engine, in, false, (w, db) -> shadows[w.index()][db]);
+            lastLoadLoaded = r.keysLoaded();
+            lastLoadExpired = r.keysExpired();
+            ok = true;
+            return r;
+        } finally {
+            boolean swap = ok;
+            onEveryShard(w -> {
+                if (swap) {
+                    w.shard().adoptShadow(shadows[w.index()]);
+                } else {
+                    w.shard().dropShadow(shadows[w.index()]);
+                }
+            });
+            asyncLoading = false;
+        }
+    }
+
+    /** Runs {@code task} on every shard's thread and waits for all. */
+    private void onEveryShard(java.util.function.Consumer<io.damselfly.engine.exec.Worker> task) {
+        CountDownLatch done = new CountDownLatch(engine.shards());
+        for (int s = 0; s < engine.shards(); s++) {
+            engine.post(s, w -> {
+                try {
+                    task.accept(w);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Starts checking the save points once a second. */
     public void start() {
         cron = Thread.ofVirtual().name("damselfly-save-points").start(() -> {
@@ -532,6 +582,7 @@ public final class RdbPersistence implements Persistence {
         long now = System.currentTimeMillis();
         return Persistence.fields(loading, Math.max(0, dirty - dirtyAtLastSave), bg, lastSaveMs, lastBgsaveOk,
                 lastBgsaveSeconds, bg ? (now - job.startMs) / 1000 : -1, saves.get(), lastLoadExpired, lastLoadLoaded)
+                .replace("async_loading:0", "async_loading:" + (asyncLoading ? 1 : 0))
                 + "damselfly_snapshots_in_progress:" + snapshots.inProgress() + "\r\n"
                 + "damselfly_snapshot_buffered_bytes:" + snapshots.bufferedBytes() + "\r\n";
     }

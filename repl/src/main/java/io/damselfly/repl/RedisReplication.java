@@ -844,12 +844,15 @@ public final class RedisReplication implements Replication {
                 throw new IOException("refused a full sync from an empty master");
             }
             refused = null;
-            persistence.emptyDataset();
+            boolean beside = engine.settings().get("repl-diskless-load").value().equals("swapdb");
+            if (!beside) {
+                persistence.emptyDataset();
+            }
             RdbIn rdb = new RdbIn(in, 64 * 1024);
             syncIn = rdb;
             RdbLoader.Result r;
             try {
-                r = persistence.loadFromMaster(rdb);
+                r = beside ? persistence.loadFromMasterBeside(rdb) : persistence.loadFromMaster(rdb);
             } catch (io.damselfly.repl.rdb.RdbException e) {
                 fail("the master's RDB cannot be loaded: " + e.getMessage());
                 return;

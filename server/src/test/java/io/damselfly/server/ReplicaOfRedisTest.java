@@ -125,6 +125,39 @@ class ReplicaOfRedisTest {
         }
     }
 
+    @Test
+    void withSwapdbAReplicaServesItsOldDataUntilTheNewOneIsComplete() throws Exception {
+        try (RealRedis oldMaster = new RealRedis(Files.createTempDirectory("redis-old"), "--repl-diskless-sync-delay", "0");
+             RealRedis newMaster = new RealRedis(Files.createTempDirectory("redis-new"), "--repl-diskless-sync-delay", "0",
+                     "--rdb-key-save-delay", "1000"); // 1 ms per key: the new RDB takes seconds
+             Jedis a = oldMaster.jedis(); Jedis b = newMaster.jedis();
+             TestServer replica = new TestServer("--repl-diskless-load", "swapdb");
+             Jedis r = replica.jedis()) {
+            a.set("old", "1");
+            for (int i = 0; i < 3000; i++) {
+                b.set("new:" + i, Integer.toString(i));
+            }
+            assertEquals("OK", r.replicaof("127.0.0.1", oldMaster.port));
+            TestServer.await("the old data", Duration.ofSeconds(60), () -> {
+                try {
+                    return "1".equals(r.get("old"));
+                } catch (JedisDataException loading) {
+                    return false;
+                }
+            });
+            assertEquals("OK", r.replicaof("127.0.0.1", newMaster.port));
+            TestServer.await("the load beside the old data", Duration.ofSeconds(60),
+                    () -> r.info("persistence").contains("async_loading:1"));
+            assertEquals("1", r.get("old")); // served, not -LOADING
+            assertEquals(1L, (long) r.dbSize());
+            TestServer.await("the new dataset", Duration.ofSeconds(120),
+                    () -> r.info("replication").contains("master_link_status:up") && r.dbSize() == 3000);
+            assertEquals(null, r.get("old"));
+            assertEquals("2999", r.get("new:2999"));
+            assertTrue(r.info("persistence").contains("async_loading:0"));
+        }
+    }
+
     private static long offset(Jedis j, String field) {
         for (String line : j.info("replication").split("\r\n")) {
             if (line.startsWith(field + ":")) {

@@ -152,6 +152,11 @@ public final class Worker {
      * Only on this worker's thread, and not while another such call runs.
      */
     public String applyLocal(int db, Request r) {
+        return applyLocal(shard.db(db), r);
+    }
+
+    /** {@link #applyLocal(int, Request)} into a given database of this shard (a shadow one, say). */
+    public String applyLocal(io.damselfly.engine.shard.Keyspace db, Request r) {
         CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
         if (spec == null) {
             return "ERR unknown command";
@@ -162,7 +167,7 @@ public final class Worker {
         CommandContext x = applyCtx;
         x.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
         x.shard = shard;
-        x.db = shard.db(db);
+        x.db = db;
         x.client = null;
         x.spec = spec;
         x.quiet = true;

@@ -238,6 +238,39 @@ public final class Shard {
         return n;
     }
 
+    /**
+     * Empty databases beside the live ones, for a full sync that keeps serving the old dataset
+     * until the new one is complete (repl-diskless-load swapdb). Same slab: memory is counted
+     * once; the old entries are freed one by one when the new ones take over.
+     */
+    public Keyspace[] shadowDatabases() {
+        Keyspace[] shadow = new Keyspace[dbs.length];
+        for (int i = 0; i < dbs.length; i++) {
+            shadow[i] = new Keyspace(this, i, new KeyTable(slab, versions));
+        }
+        return shadow;
+    }
+
+    /** The shadow databases become the live ones; the old contents are freed. */
+    public void adoptShadow(Keyspace[] shadow) {
+        for (int i = 0; i < dbs.length; i++) {
+            KeyTable old = dbs[i].table;
+            flushing(dbs[i]); // WATCHes of the old contents fire
+            dbs[i].table = shadow[i].table;
+            shadow[i].table = old;
+            old.snapshotAll(); // a snapshot in progress takes what it has not written yet
+            shadow[i].table.clear(this::release);
+        }
+        dirty++;
+    }
+
+    /** Frees shadow databases that will not be used (a full sync that failed). */
+    public void dropShadow(Keyspace[] shadow) {
+        for (Keyspace k : shadow) {
+            k.table.clear(this::release);
+        }
+    }
+
     /** Swaps the contents of two databases (SWAPDB), on this shard. */
     public void swap(int a, int b) {
         KeyTable t = dbs[a].table;
