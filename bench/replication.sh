@@ -7,7 +7,9 @@
 #      sync) against its PSS just before, sampled every 50 ms by bench/pss_peak.py.
 #      repl-diskless-sync-delay 0 on both masters (both then send the RDB diskless).
 #   2. the master's throughput (load generator, SET:GET 1:1, 50 connections, pipeline 16,
-#      REPL_SECONDS per run) with no replica and with one replica attached, alternating.
+#      REPL_SECONDS per run) with no replica and with one replica attached, alternating; then
+#      with bench/null_replica.py, a replica that only reads (the master's own cost apart from
+#      the CPU a real replica takes on this 2-core machine).
 # Keys are 16 bytes ("key:%012d"), values 32 bytes. Environment: REPL_KEYS (2000000),
 # REPL_SECONDS (10), DAMSELFLY_THREADS (cores), BENCH_OUT (bench/last-replication.txt).
 set -euo pipefail
@@ -101,13 +103,15 @@ ops() { sed -n "s/.*ops\/s=\([0-9.]*\) .*/\1/p" "$1" | tail -1; }
 for round in 1 2; do
   for who in damselfly redis; do
     if [ $who = damselfly ]; then port=$dm; rname=dr; rport=$dr; else port=$rm_; rname=rr; rport=$rr; fi
+    mpid=$(redis-cli -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
+    a0=$(cpu "$mpid")
     gen "$port" > "$tmp/alone.out"
+    a1=$(cpu "$mpid")
     start_replica "$rname" "$rport"
     replicaof "$rport" "$port"
     for _ in $(seq 1 6000); do
       redis-cli -p "$rport" info replication | grep -q "master_link_status:up" && break; sleep 0.1
     done
-    mpid=$(redis-cli -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
     rpid=$(redis-cli -p "$rport" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
     m0=$(cpu "$mpid"); r0=$(cpu "$rpid")
     gen "$port" > "$tmp/with.out"
@@ -116,6 +120,19 @@ for round in 1 2; do
     stop_replica "$rport"
     a=$(ops "$tmp/alone.out"); w=$(ops "$tmp/with.out")
     tck=$(getconf CLK_TCK)
-    say "$who: master throughput alone $a ops/s, with a replica $w ops/s = $(python3 -c "print(f'{$w/$a:.3f}')"); during the run the master used $(python3 -c "print(f'{($m1-$m0)/$tck/$secs:.2f}')") cores and the replica $(python3 -c "print(f'{($r1-$r0)/$tck/$secs:.2f}')") ($lag)"
+    say "$who: master throughput alone $a ops/s ($(python3 -c "print(f'{($a1-$a0)/$tck/$secs:.2f}')") cores, $(python3 -c "print(f'{($a1-$a0)/$tck/$secs/$a*1e6:.2f}')") us/op), with a replica $w ops/s = $(python3 -c "print(f'{$w/$a:.3f}')") (master $(python3 -c "print(f'{($m1-$m0)/$tck/$secs/$w*1e6:.2f}')") us/op); during the run the master used $(python3 -c "print(f'{($m1-$m0)/$tck/$secs:.2f}')") cores and the replica $(python3 -c "print(f'{($r1-$r0)/$tck/$secs:.2f}')") ($lag)"
   done
+done
+
+for who in damselfly redis; do
+  if [ $who = damselfly ]; then port=$dm; else port=$rm_; fi
+  mpid=$(redis-cli -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
+  a0=$(cpu "$mpid"); gen "$port" > "$tmp/alone.out"; a1=$(cpu "$mpid")
+  python3 bench/null_replica.py "$port" & nr=$!
+  for _ in $(seq 1 600); do redis-cli -p "$port" info replication | grep -q "state=online" && break; sleep 0.1; done
+  m0=$(cpu "$mpid"); gen "$port" > "$tmp/with.out"; m1=$(cpu "$mpid")
+  kill "$nr" 2>/dev/null || true; wait "$nr" 2>/dev/null || true
+  a=$(ops "$tmp/alone.out"); w=$(ops "$tmp/with.out"); tck=$(getconf CLK_TCK)
+  say "$who: with a reading-only replica: alone $a ops/s ($(python3 -c "print(f'{($a1-$a0)/$tck/$secs/$a*1e6:.2f}')") us/op), with $w ops/s = $(python3 -c "print(f'{$w/$a:.3f}')") (master $(python3 -c "print(f'{($m1-$m0)/$tck/$secs/$w*1e6:.2f}')") us/op)"
+  sleep 1
 done
