@@ -53,7 +53,7 @@ public final class ReplicationLog {
 
     /** A piece of the stream: bytes [start, start + used). */
     static final class Block {
-        final long start;
+        long start;
         final byte[] data = new byte[BLOCK];
         int used;
         Block next;
@@ -61,6 +61,21 @@ public final class ReplicationLog {
         Block(long start) {
             this.start = start;
         }
+    }
+
+    /** Blocks the backlog let go of, reused so that the stream allocates nothing once warm. */
+    private final ArrayDeque<Block> spare = new ArrayDeque<>();
+    private static final int SPARE_BLOCKS = 32;
+
+    private Block newBlock(long start) {
+        Block b = spare.poll();
+        if (b == null) {
+            return new Block(start);
+        }
+        b.start = start;
+        b.used = 0;
+        b.next = null;
+        return b;
     }
 
     private static final int RECORD = 0;
@@ -548,7 +563,7 @@ public final class ReplicationLog {
     private void append(byte[] b, int off, int len) {
         while (len > 0) {
             if (tail == null || tail.used == BLOCK) {
-                Block nb = new Block(offset);
+                Block nb = newBlock(offset);
                 if (tail == null) {
                     head = tail = nb;
                 } else {
@@ -582,7 +597,21 @@ public final class ReplicationLog {
             keep = Math.min(keep, f.position);
         }
         while (head != null && head != tail && head.start + head.used <= keep) {
+            Block gone = head;
             head = head.next;
+            if (spare.size() < SPARE_BLOCKS) {
+                forgetCursors(gone);
+                spare.add(gone);
+            }
+        }
+    }
+
+    /** Feeds whose cursor still names a block being recycled find their block from the head again. */
+    private void forgetCursors(Block b) {
+        for (Feed f : feeds) {
+            if (f.block == b) {
+                f.block = null;
+            }
         }
     }
 
