@@ -314,9 +314,10 @@ class ReplicationTest {
                 assertCaughtUp(m, r);
                 assertEquals("OK", m.save());
             }
+            String history = r.info("replication").split("master_replid:")[1].substring(0, 40);
             try (TestServer master = new TestServer(args); Jedis m = master.jedis()) {
                 String info = m.info("replication");
-                assertTrue(info.contains("master_replid2:" + r.info("replication").split("master_replid:")[1].substring(0, 40)), info);
+                assertTrue(info.contains("master_replid2:" + history), info);
                 TestServer.await("the replica to come back", LONG,
                         () -> r.info("replication").contains("master_link_status:up"));
                 for (int i = 0; i < 1000; i++) {
