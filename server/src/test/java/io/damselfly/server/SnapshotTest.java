@@ -222,17 +222,21 @@ class SnapshotTest {
     void twoSnapshotsRunTogetherAndBothEqualTheirCut() throws Exception {
         try (TestServer s = new TestServer("--threads", "2"); Jedis j = s.jedis()) {
             PersistenceTest.seed(j, "seed:", 20_000);
-            // a BGSAVE of ~6 s: the second snapshot starts well inside it even on a loaded machine
-            j.configSet("rdb-key-save-delay", "300");
+            j.configSet("rdb-key-save-delay", "100");
             assertEquals("Background saving started", j.bgsave());
             RdbPersistence p = s.server.persistence();
             ByteArrayOutputStream second = new ByteArrayOutputStream();
             AtomicReference<Throwable> failure = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean seen = new java.util.concurrent.atomic.AtomicBoolean();
             Thread consumer = Thread.ofVirtual().start(() -> {
                 try {
                     p.snapshotTo((b, off, len) -> {
-                        second.write(b, off, len);
-                        if (second.size() < 64 * 1024) {
+                        synchronized (second) {
+                            second.write(b, off, len);
+                        }
+                        // a slow sink until the test has seen both snapshots at once: without
+                        // it this one (no key delay) ends in a few ms and INFO may miss it
+                        while (!seen.get()) {
                             java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
                         }
                     });
@@ -242,8 +246,13 @@ class SnapshotTest {
             });
             TestServer.await("two snapshots in progress in INFO, one of them the BGSAVE", Duration.ofSeconds(60), () -> {
                 String info = j.info("persistence");
-                return info.contains("damselfly_snapshots_in_progress:2") && info.contains("rdb_bgsave_in_progress:1");
+                boolean cutDone;
+                synchronized (second) {
+                    cutDone = second.size() > 0; // the first bytes come after the cut
+                }
+                return cutDone && info.contains("damselfly_snapshots_in_progress:2") && info.contains("rdb_bgsave_in_progress:1");
             });
+            seen.set(true);
             for (int i = 0; i < 20_000; i += 7) {
                 j.set("seed:" + i, "v" + (100_000 + i)); // after both cuts: in neither image
             }
