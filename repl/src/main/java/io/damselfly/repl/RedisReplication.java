@@ -700,10 +700,6 @@ public final class RedisReplication implements Replication {
          * shows it (damselfly_replication_error) until the next REPLICAOF.
          */
         void fail(String why) {
-            if (error != null && error.equals(why)) {
-                stopped = true;
-                throw new IllegalStateException(why); // logged by streamFailed
-            }
             error = why;
             LOG.error("Replication from {}:{} stopped: {}. The replica keeps what it has; REPLICAOF again to retry.",
                     host, port, why);

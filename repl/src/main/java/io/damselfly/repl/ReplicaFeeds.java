@@ -97,7 +97,7 @@ final class ReplicaFeeds {
             c.reply.error("NOMASTERLINK Can't SYNC while failing over");
             return;
         }
-        if (engine.replication() != null && engine.replication().isReplica() && !engine.replication().linkUp()) {
+        if (replication.isReplica() && !replication.linkUp()) {
             c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
             return;
         }

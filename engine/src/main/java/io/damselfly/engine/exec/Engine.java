@@ -278,10 +278,6 @@ public final class Engine {
         return HexFormat.of().formatHex(id);
     }
 
-    /** The replication id this server announces as a master (40 hex characters). */
-    public String replicationId() {
-        return replicationId;
-    }
 
     /** "master" or "slave", as INFO and ROLE name it. */
     public String role() {
