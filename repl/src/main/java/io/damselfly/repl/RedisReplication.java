@@ -36,6 +36,8 @@ public final class RedisReplication implements Replication {
     private volatile Link link;
     private final ReplicationLog log;
     private final ReplicaFeeds feeds;
+    private final io.damselfly.repl.flow.NativeMaster nativeMaster;
+    private final io.damselfly.repl.flow.NativeReplica nativeReplica;
     private final Thread cron;
     private volatile boolean closed;
     private final io.damselfly.engine.config.Setting minReplicasToWrite;
@@ -46,6 +48,13 @@ public final class RedisReplication implements Replication {
         this.persistence = persistence;
         this.listeningPort = listeningPort;
         this.log = new ReplicationLog(engine.shards());
+        this.nativeMaster = new io.damselfly.repl.flow.NativeMaster(engine, persistence.snapshots());
+        this.nativeReplica = new io.damselfly.repl.flow.NativeReplica(engine, nativeMaster, persistence::emptyDataset);
+        nativeMaster.demotion((h, p) -> {
+            synchronized (this) {
+                replicaOf(h, p);
+            }
+        });
         this.feeds = new ReplicaFeeds(engine, persistence, log, this);
         engine.settings().get("repl-backlog-size").onChange(x -> applyLimits());
         applyLimits();
@@ -116,9 +125,41 @@ public final class RedisReplication implements Replication {
         return log;
     }
 
+    /** Shard {@code shard}'s journal sink: the Redis stream's merge and the native log, each while wanted. */
+    io.damselfly.engine.journal.JournalSink sinkFor(int shard) {
+        return new io.damselfly.repl.flow.TeeSink(log.sink(shard), nativeMaster.sink(shard));
+    }
+
+    /** The native replication's master side (its logs, sessions and markers). */
+    public io.damselfly.repl.flow.NativeMaster nativeMaster() {
+        return nativeMaster;
+    }
+
+    /** master_repl_offset: the native offset once native replication journals here, else the Redis stream's. */
+    long masterOffset() {
+        return nativeMaster.recording() ? nativeMaster.offset() : log.offset();
+    }
+
+    @Override
+    public void dfly(io.damselfly.engine.command.CommandContext c) {
+        if (c.req.is(1, "hello") && link == null) {
+            engine.onTransactionDone(log::transactionDone);
+            for (int s = 0; s < engine.shards(); s++) {
+                int shard = s;
+                engine.post(s, w -> {
+                    if (w.shard().journal().sink() == null) {
+                        w.shard().journal().attach(sinkFor(shard));
+                    }
+                });
+            }
+        }
+        nativeMaster.dfly(c, linkUp(), link != null);
+    }
+
     /** Stops the link and the cron (server shutdown). */
     public void close() {
         closed = true;
+        nativeMaster.close();
         replicaOf(null, 0);
         cron.interrupt();
         for (ReplicationLog.Feed f : log.feeds()) {
@@ -178,9 +219,14 @@ public final class RedisReplication implements Replication {
             if (old != null) {
                 old.stop();
                 old.drain();
+                boolean wasNative = old.nativeMode;
+                boolean clean = nativeReplica.stopAndSettle();
                 link = null;
                 log.upstream(false);
                 log.shiftId(); // PSYNC2: the old master's replicas continue with us under replid2
+                if (wasNative) {
+                    nativeMaster.promoted(clean);
+                }
                 replicaMode(false);
                 attachSinks();
                 engine.settings().track("replicaof", "");
@@ -194,7 +240,10 @@ public final class RedisReplication implements Replication {
         if (old != null) {
             old.stop();
             old.drain();
+            nativeReplica.stopAndSettle();
         }
+        nativeMaster.recording(false); // a replica's logs are written by its flows (or not at all)
+        nativeMaster.closeSessions("this server became a replica");
         log.upstream(true);
         attachSinks();
         replicaMode(true);
@@ -228,7 +277,7 @@ public final class RedisReplication implements Replication {
             int shard = s;
             engine.post(s, w -> {
                 if (w.shard().journal().sink() == null) {
-                    w.shard().journal().attach(log.sink(shard));
+                    w.shard().journal().attach(sinkFor(shard));
                 }
             });
         }
@@ -275,6 +324,21 @@ public final class RedisReplication implements Replication {
 
     @Override
     public boolean await(io.damselfly.engine.exec.Tx tx, long replicas, long timeoutMs) {
+        if (nativeMaster.sessionCount() > 0) {
+            // a marker behind this client's writes, then the replicas that applied it on every flow
+            long deadline = timeoutMs == 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
+            Thread.ofVirtual().name("damselfly-wait-native").start(() -> {
+                long target = nativeMaster.marker(true);
+                int acked = nativeMaster.acknowledged(target) + log.acknowledged(log.offset());
+                while (acked < replicas && System.currentTimeMillis() < deadline && !closed) {
+                    nativeMaster.awaitAck(Math.min(100, deadline - System.currentTimeMillis()));
+                    acked = nativeMaster.acknowledged(target) + log.acknowledged(log.offset());
+                }
+                tx.value = acked;
+                tx.resume();
+            });
+            return true;
+        }
         long target = log.offset();
         int acked = log.acknowledged(target);
         if (acked >= replicas) {
@@ -338,7 +402,40 @@ public final class RedisReplication implements Replication {
         if (maxLag == 0) {
             return null;
         }
-        return log.goodReplicas(maxLag * 1000) < min ? "NOREPLICAS Not enough good replicas to write." : null;
+        return log.goodReplicas(maxLag * 1000) + nativeMaster.goodReplicas(maxLag * 1000) < min
+                ? "NOREPLICAS Not enough good replicas to write." : null;
+    }
+
+    // ------------------------------------------------------------------ REPLTAKEOVER (the replica's side)
+
+    @Override
+    public boolean takeover(io.damselfly.engine.exec.Tx tx, long timeoutMs) {
+        Link l = link;
+        if (l == null) {
+            tx.payload = "ERR Replica is not connected to a master";
+            return false;
+        }
+        if (!l.nativeMode || !nativeReplica.stable()) {
+            tx.payload = "ERR REPLTAKEOVER needs a native replication link in stable sync";
+            return false;
+        }
+        Thread.ofVirtual().name("damselfly-takeover").start(() -> {
+            String error = null;
+            try {
+                if (!nativeReplica.requestTakeover(timeoutMs)) {
+                    error = "ERR Couldn't execute takeover";
+                }
+            } catch (IOException e) {
+                error = "ERR Couldn't execute takeover: " + e.getMessage();
+            }
+            if (error == null) {
+                LOG.info("REPLTAKEOVER: the master caught us up and follows us; this server is the master now");
+                replicaOf(null, 0);
+            }
+            tx.payload = error;
+            tx.resume();
+        });
+        return true;
     }
 
     // ------------------------------------------------------------------ FAILOVER
@@ -493,8 +590,9 @@ public final class RedisReplication implements Replication {
 
     @Override
     public String stats() {
-        return "sync_full:" + feeds.syncFull.get() + "\r\n"
-                + "sync_partial_ok:" + feeds.syncPartialOk.get() + "\r\n"
+        // native syncs count too: a full sync is a full sync, whichever protocol carried it
+        return "sync_full:" + (feeds.syncFull.get() + nativeMaster.fullSyncs()) + "\r\n"
+                + "sync_partial_ok:" + (feeds.syncPartialOk.get() + nativeMaster.partialSyncs()) + "\r\n"
                 + "sync_partial_err:" + feeds.syncPartialErr.get() + "\r\n";
     }
 
@@ -505,13 +603,15 @@ public final class RedisReplication implements Replication {
         return "master_failover_state:" + failoverState + "\r\n"
                 + "master_replid:" + log.replid() + "\r\n"
                 + "master_replid2:" + log.replid2() + "\r\n"
-                + "master_repl_offset:" + log.offset() + "\r\n"
+                + "master_repl_offset:" + (link != null ? link.offset() : masterOffset()) + "\r\n"
                 + "second_repl_offset:" + log.secondOffset() + "\r\n"
                 + "repl_backlog_active:" + (active ? 1 : 0) + "\r\n"
                 + "repl_backlog_size:" + engine.settings().get("repl-backlog-size").number() + "\r\n"
                 + "repl_backlog_first_byte_offset:" + (active ? start + 1 : 0) + "\r\n"
                 + "repl_backlog_histlen:" + (active ? log.offset() - start : 0) + "\r\n"
-                + log.mergeState();
+                + log.mergeState()
+                + nativeMaster.info()
+                + (link != null && link.nativeMode ? nativeReplica.info() : "");
     }
 
     @Override
@@ -592,6 +692,8 @@ public final class RedisReplication implements Replication {
         volatile String error;
         /** The first PSYNC carries FAILOVER (a coordinated handover to this master). */
         volatile boolean failover;
+        /** The master is a Damselfly node and this link uses native replication. */
+        volatile boolean nativeMode;
         volatile RdbIn syncIn;
         /** The client that applies the stream; it keeps its database across a +CONTINUE. */
         private InternalClient applier;
@@ -610,6 +712,9 @@ public final class RedisReplication implements Replication {
 
         /** slave_repl_offset: the master's offset of the last command applied. */
         long offset() {
+            if (nativeMode) {
+                return nativeReplica.offset();
+            }
             forward();
             return log.offset();
         }
@@ -788,6 +893,10 @@ public final class RedisReplication implements Replication {
                 expect(in, out, "REPLCONF", "ip-address", announcedIp);
             }
             expect(in, out, "REPLCONF", "capa", "eof", "capa", "psync2");
+            nativeMode = false;
+            if (!failover && settings.get("replication-protocol").value().equals("auto") && tryNative(s, in, out)) {
+                return;
+            }
             drain(); // what the last session handed over is applied and forwarded: our offset is final
             boolean known = log.active();
             String askId = known ? log.replid() : "?";
@@ -879,6 +988,55 @@ public final class RedisReplication implements Replication {
                 forwarded = 0;
             }
             streamFrom(in, out, java.util.Arrays.copyOfRange(rest, skip, rest.length));
+        }
+
+        /**
+         * DFLY HELLO: a Damselfly master answers its shard count, a session and its log id, and
+         * the session runs native replication; anything else (a redis-server's error) means the
+         * Redis protocol. Returns false to go on with PSYNC.
+         */
+        private boolean tryNative(Socket s, InputStream in, OutputStream out) throws IOException {
+            send(out, "DFLY", "HELLO");
+            String head = line(in);
+            if (head.startsWith("-ERR native replication is served by masters only")) {
+                throw new IOException("the master is a replica itself for now: " + head);
+            }
+            if (!head.startsWith("*3")) {
+                return false;
+            }
+            String shards = line(in);
+            line(in);
+            String session = line(in);
+            line(in);
+            String id = line(in);
+            nativeMode = true;
+            try {
+                nativeReplica.session(host, port, in, out, Long.parseLong(shards.substring(1)), session, id,
+                        new io.damselfly.repl.flow.NativeReplica.Link() {
+                            @Override
+                            public void state(String st) {
+                                state = st;
+                                lastIoMs = System.currentTimeMillis();
+                            }
+
+                            @Override
+                            public void io() {
+                                lastIoMs = System.currentTimeMillis();
+                            }
+
+                            @Override
+                            public boolean stopped() {
+                                return stopped;
+                            }
+                        });
+            } catch (io.damselfly.repl.flow.NativeReplica.ApplyFailure e) {
+                error = e.getMessage();
+                LOG.error("Replication from {}:{} stopped: {}. The replica keeps what it has; REPLICAOF again to retry.",
+                        host, port, error);
+                stopped = true;
+                throw e;
+            }
+            return true;
         }
 
         /**

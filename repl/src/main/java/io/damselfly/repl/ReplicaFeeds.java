@@ -246,7 +246,7 @@ final class ReplicaFeeds {
                 return;
             }
             if (w.shard().journal().sink() == null) {
-                w.shard().journal().attach(log.sink(w.index()));
+                w.shard().journal().attach(replication.sinkFor(w.index()));
             }
             boolean announce;
             synchronized (this) {
@@ -435,7 +435,7 @@ final class ReplicaFeeds {
     String replicaLines() {
         StringBuilder sb = new StringBuilder();
         var feeds = log.feeds();
-        sb.append("connected_slaves:").append(feeds.size()).append("\r\n");
+        sb.append("connected_slaves:").append(feeds.size() + replication.nativeMaster().sessionCount()).append("\r\n");
         long now = System.currentTimeMillis();
         int i = 0;
         for (ReplicationLog.Feed f : feeds) {
@@ -444,6 +444,7 @@ final class ReplicaFeeds {
                     .append(",state=").append(s.state).append(",offset=").append(s.ack)
                     .append(",lag=").append((now - s.ackMs) / 1000).append("\r\n");
         }
+        sb.append(replication.nativeMaster().replicaLines(i));
         return sb.toString();
     }
 
@@ -451,8 +452,8 @@ final class ReplicaFeeds {
         var feeds = log.feeds();
         reply.array(3);
         reply.bulk("master");
-        reply.integer(log.offset());
-        int online = 0;
+        reply.integer(replication.masterOffset());
+        int online = replication.nativeMaster().sessionCount();
         for (ReplicationLog.Feed f : feeds) {
             if (f.online) {
                 online++;
@@ -469,5 +470,6 @@ final class ReplicaFeeds {
             reply.bulk(Integer.toString(s.port));
             reply.bulk(Long.toString(s.ack));
         }
+        replication.nativeMaster().role(reply);
     }
 }

@@ -310,7 +310,7 @@ public final class ReplicationLog {
             }
 
             @Override
-            public void endPart(long txid) {
+            public void endPart(long txid, int parts) {
                 ReplicationLog.this.endPart(shard, txid);
             }
 

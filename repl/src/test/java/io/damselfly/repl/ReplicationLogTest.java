@@ -86,7 +86,7 @@ class ReplicationLogTest {
             log.cut(s, 1, null);
         }
         for (int s = 0; s < shards; s++) {
-            log.sink(s).endPart(1);
+            log.sink(s).endPart(1, 2);
         }
         log.transactionDone(1);
         return log;
@@ -100,9 +100,9 @@ class ReplicationLogTest {
         put(a, 7, 0, "MSET", "x", "1");
         put(b, 0, 0, "SET", "other", "1"); // shard 1, before its part: goes in at once
         put(b, 7, 0, "MSET", "y", "2");
-        a.endPart(7);
+        a.endPart(7, 2);
         put(a, 0, 0, "SET", "x", "3"); // after the part ended: may touch x, waits behind the MSET
-        b.endPart(7);
+        b.endPart(7, 2);
         assertEquals(List.of("SELECT 0", "SET other 1"), commands(log));
         log.transactionDone(7);
         assertEquals(List.of("SELECT 0", "SET other 1", "MSET x 1 y 2", "SET x 3"), commands(log));
@@ -114,13 +114,13 @@ class ReplicationLogTest {
         put(log.sink(0), 8, 0, "INCRBY", "from", "-1");
         put(log.sink(1), 8, 1, "INCRBY", "to", "1");
         put(log.sink(0), 8, 1, "DEL", "tmp");
-        log.sink(0).endPart(8);
-        log.sink(1).endPart(8);
+        log.sink(0).endPart(8, 2);
+        log.sink(1).endPart(8, 2);
         log.transactionDone(8);
         put(log.sink(0), 9, 0, "FLUSHALL");
         put(log.sink(1), 9, 0, "FLUSHALL");
-        log.sink(0).endPart(9);
-        log.sink(1).endPart(9);
+        log.sink(0).endPart(9, 2);
+        log.sink(1).endPart(9, 2);
         log.transactionDone(9);
         assertEquals(List.of("SELECT 0", "MULTI", "INCRBY from -1", "INCRBY to 1", "DEL tmp", "EXEC", "FLUSHALL"),
                 commands(log));
@@ -136,8 +136,8 @@ class ReplicationLogTest {
         put(log.sink(1), 12, 0, "SET", "b2", "2");
         put(log.sink(1), 11, 0, "SET", "b1", "1");
         for (long t : new long[] {11, 12}) {
-            log.sink(0).endPart(t);
-            log.sink(1).endPart(t);
+            log.sink(0).endPart(t, 2);
+            log.sink(1).endPart(t, 2);
         }
         log.transactionDone(12);
         log.transactionDone(11);
@@ -171,7 +171,7 @@ class ReplicationLogTest {
                             long t = txOfRound[i];
                             put(sink, t, 0, "MSET", "m" + shard, Integer.toString(i));
                             parted.await();
-                            sink.endPart(t);
+                            sink.endPart(t, 2);
                             ended.await();
                             if (shard == 0) {
                                 log.transactionDone(t); // the coordinator, after every part

@@ -137,7 +137,7 @@ class ReplicationTest {
 
     @Test
     void aRedisReplicaGetsTheSnapshotAndEveryWriteMadeDuringAndAfterIt() throws Exception {
-        try (TestServer master = new TestServer("--rdb-key-save-delay", "2");
+        try (TestServer master = new TestServer("--replication-protocol", "redis", "--rdb-key-save-delay", "2");
              Jedis m = master.jedis()) {
             Dataset.fill(m);
             for (int i = 0; i < 3000; i++) {
@@ -175,10 +175,10 @@ class ReplicationTest {
 
     @Test
     void aBrokenLinkResumesFromTheBacklogAndALongOutageFallsBackToAFullSync() throws Exception {
-        try (TestServer master = new TestServer();
+        try (TestServer master = new TestServer("--replication-protocol", "redis");
              Jedis m = master.jedis();
              LinkProxy proxy = new LinkProxy(0, "127.0.0.1", master.port());
-             TestServer replica = new TestServer();
+             TestServer replica = new TestServer("--replication-protocol", "redis");
              Jedis r = replica.jedis()) {
             Dataset.fill(m);
             r.replicaof("127.0.0.1", proxy.port());
@@ -220,10 +220,10 @@ class ReplicationTest {
 
     @Test
     void aReplicaThatStopsReadingIsDroppedAtItsOutputLimitNotAtTheMastersMemory() throws Exception {
-        try (TestServer master = new TestServer("--client-output-buffer-limit", "replica 2mb 0 0");
+        try (TestServer master = new TestServer("--replication-protocol", "redis", "--client-output-buffer-limit", "replica 2mb 0 0");
              Jedis m = master.jedis();
              LinkProxy proxy = new LinkProxy(0, "127.0.0.1", master.port());
-             TestServer replica = new TestServer();
+             TestServer replica = new TestServer("--replication-protocol", "redis");
              Jedis r = replica.jedis()) {
             r.replicaof("127.0.0.1", proxy.port());
             TestServer.await("the link", LONG, () -> m.info("replication").contains("state=online"));
@@ -245,9 +245,9 @@ class ReplicationTest {
 
     @Test
     void aPromotedReplicaTakesItsSiblingAndTheOldMasterByPartialSync() throws Exception {
-        try (TestServer a = new TestServer();
-             TestServer b = new TestServer();
-             TestServer c = new TestServer();
+        try (TestServer a = new TestServer("--replication-protocol", "redis");
+             TestServer b = new TestServer("--replication-protocol", "redis");
+             TestServer c = new TestServer("--replication-protocol", "redis");
              Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis()) {
             Dataset.fill(ja);
             jb.replicaof("127.0.0.1", a.port());
@@ -278,9 +278,9 @@ class ReplicationTest {
 
     @Test
     void aChainOfThreeStaysIdenticalAtTheSameOffsets() throws Exception {
-        try (TestServer a = new TestServer("--threads", "2");
-             TestServer b = new TestServer("--threads", "3");
-             TestServer c = new TestServer("--threads", "1");
+        try (TestServer a = new TestServer("--replication-protocol", "redis", "--threads", "2");
+             TestServer b = new TestServer("--replication-protocol", "redis", "--threads", "3");
+             TestServer c = new TestServer("--replication-protocol", "redis", "--threads", "1");
              Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis()) {
             Dataset.fill(ja);
             jb.replicaof("127.0.0.1", a.port());
@@ -304,7 +304,7 @@ class ReplicationTest {
         int port = LauncherTest.freePort();
         java.nio.file.Path dir = Files.createTempDirectory("damselfly-restart");
         String[] args = {"--port", Integer.toString(port), "--dir", dir.toString()};
-        try (TestServer replica = new TestServer(); Jedis r = replica.jedis()) {
+        try (TestServer replica = new TestServer("--replication-protocol", "redis"); Jedis r = replica.jedis()) {
             try (TestServer master = new TestServer(args); Jedis m = master.jedis()) {
                 Dataset.fill(m);
                 r.replicaof("127.0.0.1", port);
@@ -334,7 +334,7 @@ class ReplicationTest {
     void aReplicaCanRefuseToBeWipedByAMasterThatCameBackEmpty() throws Exception {
         int port = LauncherTest.freePort();
         String[] args = {"--port", Integer.toString(port)};
-        try (TestServer replica = new TestServer("--replica-refuse-empty-master", "yes"); Jedis r = replica.jedis()) {
+        try (TestServer replica = new TestServer("--replication-protocol", "redis", "--replica-refuse-empty-master", "yes"); Jedis r = replica.jedis()) {
             try (TestServer master = new TestServer(args); Jedis m = master.jedis()) {
                 Dataset.fill(m);
                 r.replicaof("127.0.0.1", port);
@@ -397,8 +397,8 @@ class ReplicationTest {
 
     @Test
     void failoverHandsTheMasterRoleToADamselflyReplicaWithoutLosingAnAcknowledgedWrite() throws Exception {
-        try (TestServer master = new TestServer(); Jedis m = master.jedis();
-             TestServer replica = new TestServer(); Jedis r = replica.jedis()) {
+        try (TestServer master = new TestServer("--replication-protocol", "redis"); Jedis m = master.jedis();
+             TestServer replica = new TestServer("--replication-protocol", "redis"); Jedis r = replica.jedis()) {
             r.replicaof("127.0.0.1", master.port());
             TestServer.await("the link", LONG, () -> m.info("replication").contains("state=online"));
             redis.clients.jedis.exceptions.JedisDataException e = org.junit.jupiter.api.Assertions.assertThrows(
@@ -412,7 +412,7 @@ class ReplicationTest {
 
     @Test
     void failoverHandsTheMasterRoleToARedisReplica() throws Exception {
-        try (TestServer master = new TestServer(); Jedis m = master.jedis();
+        try (TestServer master = new TestServer("--replication-protocol", "redis"); Jedis m = master.jedis();
              RealRedis replica = new RealRedis(Files.createTempDirectory("redis-failover"),
                      "--replicaof", "127.0.0.1", Integer.toString(master.port()));
              Jedis r = replica.jedis()) {
@@ -423,9 +423,9 @@ class ReplicationTest {
 
     @Test
     void waitCountsAcknowledgingReplicasAndMinReplicasRefusesWrites() throws Exception {
-        try (TestServer master = new TestServer();
+        try (TestServer master = new TestServer("--replication-protocol", "redis");
              Jedis m = master.jedis();
-             TestServer replica = new TestServer();
+             TestServer replica = new TestServer("--replication-protocol", "redis");
              Jedis r = replica.jedis()) {
             m.set("k", "0");
             assertEquals(0L, m.waitReplicas(0, 0));
@@ -459,7 +459,7 @@ class ReplicationTest {
 
     @Test
     void aReplicaWithoutCapaEofGetsASizedRdbFromDisk() throws Exception {
-        try (TestServer master = new TestServer();
+        try (TestServer master = new TestServer("--replication-protocol", "redis");
              Jedis m = master.jedis();
              Socket s = new Socket("127.0.0.1", master.port())) {
             m.set("k", "v");

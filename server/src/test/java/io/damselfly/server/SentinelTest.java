@@ -30,8 +30,8 @@ class SentinelTest {
         Process master = LauncherTest.launch(dir.resolve("master.log"), "--port", Integer.toString(masterPort),
                 "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--threads", "2");
         Process sentinel = null;
-        try (TestServer r1 = new TestServer("--replicaof", "127.0.0.1", Integer.toString(masterPort));
-             TestServer r2 = new TestServer("--replicaof", "127.0.0.1", Integer.toString(masterPort))) {
+        try (TestServer r1 = new TestServer("--threads", "2", "--replicaof", "127.0.0.1", Integer.toString(masterPort));
+             TestServer r2 = new TestServer("--threads", "2", "--replicaof", "127.0.0.1", Integer.toString(masterPort))) {
             LauncherTest.awaitPing(masterPort);
             List<String> acknowledged = new ArrayList<>();
             try (Jedis m = new Jedis("127.0.0.1", masterPort, 30_000)) {

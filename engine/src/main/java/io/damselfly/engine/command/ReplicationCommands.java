@@ -32,6 +32,21 @@ public final class ReplicationCommands {
                 .acl("@admin", "@slow", "@dangerous").complexity("O(1)")
                 .summary("Hands the master role to a replica once it caught up, pausing writes meanwhile.")
                 .home(ReplicationCommands::failover).build());
+        t.add(command("dfly", -2).flags(ADMIN | NOSCRIPT | CommandSpec.NO_MULTI | STALE | LOADING).group("server")
+                .since("7.0.0").acl("@admin", "@slow", "@dangerous")
+                .summary("Native replication between Damselfly nodes: the handshake, one flow per shard, the sync.")
+                .home(c -> {
+                    Replication r = c.engine.replication();
+                    if (r == null) {
+                        c.reply.error("ERR replication is not available in this server");
+                        return;
+                    }
+                    r.dfly(c);
+                }).build());
+        t.add(command("repltakeover", -2).flags(ADMIN | NOSCRIPT | STALE).group("server").since("7.0.0")
+                .acl("@admin", "@slow", "@dangerous").complexity("O(1)")
+                .summary("On a replica: pauses its master's writes, catches up and swaps the roles.")
+                .allShards(new TakeoverOp()).build());
         t.add(command("role", 1).flags(NOSCRIPT | LOADING | STALE | FAST).group("server").since("2.8.12")
                 .acl("@admin", "@fast", "@dangerous").summary("Reports the replication role, with offsets.")
                 .home(c -> {
@@ -99,6 +114,56 @@ public final class ReplicationCommands {
         @Override
         public void reply(Tx tx, Reply reply) {
             reply.integer(tx.value);
+        }
+    }
+
+    /** REPLTAKEOVER timeout-seconds: deferred until the roles swapped or the timeout passed. */
+    static final class TakeoverOp implements MultiShardOp {
+        @Override
+        public int lockMode() {
+            return LOCK_NONE;
+        }
+
+        @Override
+        public String precheck(Tx tx, int databases) {
+            Request r = tx.req;
+            if (r.argc() > 3) {
+                return "ERR syntax error";
+            }
+            double seconds;
+            try {
+                seconds = Double.parseDouble(r.str(1));
+            } catch (NumberFormatException e) {
+                return "ERR value is not a valid float";
+            }
+            if (!(seconds > 0) || seconds > 86_400) {
+                return "ERR timeout is out of range";
+            }
+            tx.extra = (long) Math.ceil(seconds * 1000);
+            return null;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+        }
+
+        @Override
+        public boolean defer(Tx tx) {
+            Replication rep = tx.engine().replication();
+            if (rep == null) {
+                tx.payload = "ERR replication is not available in this server";
+                return false;
+            }
+            return rep.takeover(tx, (Long) tx.extra);
+        }
+
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            if (tx.payload instanceof String error) {
+                reply.error(error);
+            } else {
+                reply.ok();
+            }
         }
     }
 

@@ -144,6 +144,13 @@ public final class Settings {
         num("min-replicas-to-write", 0, 0, Integer.MAX_VALUE, false, 0, "min-slaves-to-write");
         num("min-replicas-max-lag", 10, 0, Integer.MAX_VALUE, false, 0, "min-slaves-max-lag");
         bool("replica-refuse-empty-master", false, 0);
+        // native replication between Damselfly nodes (docs/replication-native.md)
+        choice("replication-protocol", "auto", new String[] {"auto", "redis"}, 0);
+        num("shard-backlog-size", 1024 * 1024, 16 * 1024, Long.MAX_VALUE, true, 0);
+        num("shard-backlog-ttl", 3600, 0, Integer.MAX_VALUE, false, 0);
+        num("replica-flow-max-lag", 64L * 1024 * 1024, 1024 * 1024, Long.MAX_VALUE, true, 0);
+        num("replica-flow-timeout", 10_000, 10, Integer.MAX_VALUE, false, 0);
+        num("replica-marker-period", 1000, 10, Integer.MAX_VALUE, false, 0);
         bool("rdb-del-sync-files", false, 0);
         num("loading-process-events-interval-bytes", 2 * 1024 * 1024, 1024, Integer.MAX_VALUE, false, 0);
         bool("cluster-enabled", false, Setting.IMMUTABLE);

@@ -49,4 +49,18 @@ public interface Replication {
 
     /** INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
     String stats();
+
+    /** DFLY ... : the native replication handshake between Damselfly nodes, on the client's worker. */
+    default void dfly(io.damselfly.engine.command.CommandContext c) {
+        c.reply.error("ERR native replication is not available in this server");
+    }
+
+    /**
+     * REPLTAKEOVER timeout, on a replica: as {@link #await}, deferred; {@code tx.payload} gets
+     * null on success or the error text.
+     */
+    default boolean takeover(Tx tx, long timeoutMs) {
+        tx.payload = "ERR REPLTAKEOVER is not available in this server";
+        return false;
+    }
 }

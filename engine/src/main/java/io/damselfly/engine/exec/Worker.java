@@ -1202,7 +1202,10 @@ public final class Worker {
             case TxPart.CANCEL, TxPart.CONCLUDE -> {
                 txQueue.remove(p);
                 release(p);
-                shard.journal().endPart(tx.id);
+                if (p.state == TxPart.CONCLUDE) {
+                    // a cancelled part ran nothing: only a part that ran ends (once per shard)
+                    shard.journal().endPart(tx.id, tx.participantCount);
+                }
                 p.state = p.state == TxPart.CANCEL ? TxPart.CANCELLED : TxPart.CONCLUDED;
                 send(coordinator, p);
                 runQueue();
@@ -1282,7 +1285,7 @@ public final class Worker {
             if (last) {
                 txQueue.remove(0);
                 release(head);
-                shard.journal().endPart(head.tx.id);
+                shard.journal().endPart(head.tx.id, head.tx.participantCount);
                 released = true;
             }
             head.state = TxPart.EXECUTED;

@@ -110,9 +110,9 @@ public final class Journal {
     }
 
     /** The shard released multi-shard operation {@code txid}'s locks (see {@link JournalSink#endPart}). */
-    public void endPart(long txid) {
+    public void endPart(long txid, int parts) {
         if (sink != null && sink.wanted()) {
-            sink.endPart(txid);
+            sink.endPart(txid, parts);
         }
     }
 

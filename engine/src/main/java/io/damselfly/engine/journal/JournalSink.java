@@ -14,9 +14,10 @@ public interface JournalSink {
 
     /**
      * The shard released the locks of multi-shard operation {@code txid}: its records of the
-     * operation are all given, and its later records may touch the operation's keys.
+     * operation are all given, and its later records may touch the operation's keys. Every shard
+     * of an operation that ran ({@code parts} of them) ends its part exactly once, records or not.
      */
-    default void endPart(long txid) {
+    default void endPart(long txid, int parts) {
     }
 
     /**

@@ -12,7 +12,9 @@ package io.damselfly.repl.snapshot;
  * @param last     the shard has no more buckets for this cut
  * @param keys     how many entries begin in the chunk
  * @param nanos    on a batch's last chunk, the shard time the batch took
+ * @param tag      for a flow's snapshot, the shard's journal LSN when the chunk's first byte was
+ *                 written: every record up to it was made before any entry of the chunk
  */
 record Chunk(byte[] data, int length, boolean boundary, int startDb, int endDb, boolean batchEnd, boolean last,
-        int keys, long nanos) {
+        int keys, long nanos, long tag) {
 }

@@ -49,6 +49,18 @@ final class ShardCut extends RdbOut {
     private int chunkStartDb = -1;
     private int chunkKeys;
     private volatile boolean failed;
+    /**
+     * For a flow's snapshot: the shard's journal LSN, read on the shard thread. {@link #openTag}
+     * is the LSN when the unsent buffer's first byte was written, {@link Long#MAX_VALUE} while it
+     * is empty. It is written (volatile) before the first byte and reset only after the buffer
+     * went into the queue, so a reader that reads the journal's end, then this, then the queue,
+     * never sends a record ahead of an entry serialised before it (see Snapshot#streamShard).
+     */
+    private java.util.function.LongSupplier lsn;
+    volatile long openTag = Long.MAX_VALUE;
+    private long currentTag;
+    /** The thread streaming this shard alone (a flow), or null: the snapshot's one walker. */
+    volatile Thread walker;
 
     long keys;
     long bucketsAhead;
@@ -68,6 +80,11 @@ final class ShardCut extends RdbOut {
         this.free = new ArrayBlockingQueue<>(queueChunks + 2);
         this.timeoutNanos = timeoutNanos;
         this.spillAt = CHUNK;
+    }
+
+    /** This cut feeds a flow: chunks carry the journal's LSN (see {@link #openTag}); on the shard thread. */
+    void trackLsn(java.util.function.LongSupplier lsn) {
+        this.lsn = lsn;
     }
 
     ArrayBlockingQueue<Chunk> queue() {
@@ -116,6 +133,10 @@ final class ShardCut extends RdbOut {
         }
         sink += touched;
         for (int i = 0; i < n && !failed; i++) {
+            if (pos == 0 && lsn != null) {
+                currentTag = lsn.getAsLong();
+                openTag = currentTag; // volatile, before the buffer's first byte
+            }
             if (d != db) {
                 writeByte(Rdb.OPCODE_SELECTDB);
                 writeLength(d);
@@ -183,7 +204,8 @@ final class ShardCut extends RdbOut {
         if (boundary) {
             continued = false;
         }
-        Chunk c = new Chunk(buf, pos, boundary, chunkStartDb, db, batchEnd, last, chunkKeys, batchEnd ? batchNanos : 0);
+        long tag = lsn == null ? 0 : pos == 0 ? lsn.getAsLong() : currentTag;
+        Chunk c = new Chunk(buf, pos, boundary, chunkStartDb, db, batchEnd, last, chunkKeys, batchEnd ? batchNanos : 0, tag);
         chunkStartDb = db;
         chunkKeys = 0;
         byte[] next = free.poll();
@@ -191,12 +213,13 @@ final class ShardCut extends RdbOut {
         pos = 0;
         try {
             if (!queue.offer(c)) {
-                snapshot.wakeWalker();
+                snapshot.wakeWalker(this);
                 if (!queue.offer(c, timeoutNanos, TimeUnit.NANOSECONDS)) {
                     fail();
                     return;
                 }
             }
+            openTag = Long.MAX_VALUE; // after the offer: the chunk is in the queue before the buffer reads empty
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail();
@@ -205,7 +228,7 @@ final class ShardCut extends RdbOut {
         // Wake the walker for a batch's end, an entry's continuation, or a half-full queue; it
         // also looks every 10 ms. Fewer wakeups: on two cores each one preempts a shard thread.
         if (batchEnd || !boundary || queue.size() >= queue.remainingCapacity()) {
-            snapshot.wakeWalker();
+            snapshot.wakeWalker(this);
         }
     }
 

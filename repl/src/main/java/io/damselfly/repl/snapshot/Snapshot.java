@@ -67,6 +67,80 @@ public final class Snapshot {
         cutsTaken.incrementAndGet();
     }
 
+    /**
+     * The cut of a snapshot that feeds replication flows, one per shard: as {@link #cut(Worker)},
+     * and the shard's chunks carry its journal's LSN ({@code lsn}, read on the shard thread).
+     */
+    public void cut(Worker worker, java.util.function.LongSupplier lsn) {
+        cut(worker);
+        cuts[worker.index()].trackLsn(lsn);
+    }
+
+    /** Where one shard's part of a snapshot goes, with that shard's journal records between its entries. */
+    public interface FlowSink {
+        /** The LSN of the shard's last journal record (a volatile read). */
+        long journalEnd();
+
+        /** Sends the shard's records up to LSN {@code lsn} not sent yet. */
+        void records(long lsn) throws IOException;
+
+        /** Sends entries (RDB-encoded, SELECTDB where the database changes); the bytes are valid during the call. */
+        void entries(byte[] b, int off, int len) throws IOException;
+    }
+
+    /**
+     * Streams shard {@code shard}'s entries alone, on the calling (virtual) thread: a flow of a
+     * native full sync, one per shard, in parallel. Between chunks it sends the shard's journal
+     * records, each as soon as no entry serialised before it is still unsent: a record made
+     * after a chunk's first entry goes after that chunk, so a key's baseline always precedes the
+     * records that change it and the flow never holds more than the queue's chunks.
+     */
+    public void streamShard(int shard, FlowSink sink) throws IOException {
+        if (cutsTaken.get() != cuts.length) {
+            throw new IllegalStateException("the cut is not complete");
+        }
+        ShardCut cut = cuts[shard];
+        cut.walker = Thread.currentThread();
+        requestBatch(shard);
+        requestBatch(shard);
+        try {
+            while (true) {
+                if (cut.failed() || failed) {
+                    throw new IOException("snapshot failed: " + failure);
+                }
+                // the order of these three reads is what makes the bound safe (see ShardCut.openTag)
+                long end = sink.journalEnd();
+                long open = cut.openTag;
+                Chunk c = cut.queue().peek();
+                if (c == null) {
+                    sink.records(Math.min(end, open));
+                    LockSupport.parkNanos(this, 1_000_000L);
+                    continue;
+                }
+                sink.records(c.tag());
+                cut.queue().poll();
+                sink.entries(c.data(), 0, c.length());
+                cut.recycle(c.data());
+                if (c.last()) {
+                    registry.finish(cut);
+                    return;
+                }
+                if (c.batchEnd()) {
+                    requestBatch(shard);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (failure == null) {
+                failure = e.getMessage();
+            }
+            failed = true;
+            cut.fail();
+            cut.queue().clear();
+            registry.finish(cut);
+            throw e;
+        }
+    }
+
     private final java.util.concurrent.atomic.AtomicLongArray dbSizes = new java.util.concurrent.atomic.AtomicLongArray(16);
     private final java.util.concurrent.atomic.AtomicLongArray dbExpires = new java.util.concurrent.atomic.AtomicLongArray(16);
 
@@ -124,8 +198,11 @@ public final class Snapshot {
         return n;
     }
 
-    void wakeWalker() {
-        Thread w = walker;
+    void wakeWalker(ShardCut c) {
+        Thread w = c.walker;
+        if (w == null) {
+            w = walker;
+        }
         if (w != null) {
             LockSupport.unpark(w);
         }
@@ -134,7 +211,7 @@ public final class Snapshot {
     void shardFailed(ShardCut c) {
         failure = "the sink took no data for " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s";
         failed = true;
-        wakeWalker();
+        wakeWalker(c);
     }
 
     private void requestBatch(int shard) {

@@ -1,0 +1,458 @@
+package io.damselfly.repl.flow;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One shard's journal as native replication sends it, and its backlog: the frames of
+ * {@link Frames}, in LSN order, in 64 KiB blocks. One writer, the shard's thread (or, on a
+ * replica that mirrors its master, the flow's reader); any number of {@link Cursor}s, each read
+ * by one flow's thread.
+ *
+ * <p>Memory ordering: the writer fills bytes with plain stores, then publishes the new end with
+ * a release store ({@link #END_POS}, after {@link #END_LSN}); a reader acquires the end first and
+ * reads only bytes below it, so it sees whole frames. Blocks are linked before the end moves
+ * into them. Trimming, attaching and detaching cursors take this object's monitor (once per
+ * block, never per frame); a block is trimmed only when every cursor's published position is
+ * past its end, so no reader is ever on a block that is reused.
+ *
+ * <p>Bounds: the backlog keeps at least {@code shard-backlog-size} bytes and drops blocks older
+ * than {@code shard-backlog-ttl}. A cursor that falls more than {@code replica-flow-max-lag}
+ * behind holds the writer (the shard's writes wait) for at most {@code replica-flow-timeout};
+ * then it is dropped and its flow fails. Memory stays bounded whatever the replica does.
+ */
+public final class FlowLog {
+    static final int BLOCK = 64 * 1024;
+
+    private static final VarHandle END_POS;
+    private static final VarHandle END_LSN;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            END_POS = l.findVarHandle(FlowLog.class, "endPos", long.class);
+            END_LSN = l.findVarHandle(FlowLog.class, "endLsn", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Bytes [start, start + used) of the log. {@code next} is written before the end moves past this block. */
+    static final class Block {
+        long start;
+        final byte[] data = new byte[BLOCK];
+        int used;
+        /** LSN of the first frame that starts in the block, and where (-1: none starts here). */
+        long firstLsn = -1;
+        int firstFrame = -1;
+        long lastWriteMs;
+        volatile Block next;
+
+        Block(long start) {
+            this.start = start;
+        }
+    }
+
+    /** A reader's place: owned by its flow's thread; {@code pinned} is what trimming reads. */
+    public static final class Cursor {
+        Block block;
+        long pos;
+        volatile long pinned;
+        volatile boolean dropped;
+        volatile Thread waiting;
+        final byte[] header = new byte[Frames.HEADER];
+
+        public long position() {
+            return pos;
+        }
+
+        public boolean dropped() {
+            return dropped;
+        }
+    }
+
+    private final int shard;
+    private Block head;
+    private Block tail;
+    private final ArrayDeque<Block> spare = new ArrayDeque<>();
+    private final List<Cursor> cursors = new ArrayList<>();
+    /** Writer-owned copies of the published end. */
+    private long lsn;
+    private long pos;
+    @SuppressWarnings("unused") // through END_POS
+    private volatile long endPos;
+    @SuppressWarnings("unused") // through END_LSN
+    private volatile long endLsn;
+    private final byte[] header = new byte[Frames.HEADER];
+
+    volatile long backlogSize = 1024 * 1024;
+    volatile long ttlMs = 3_600_000L;
+    volatile long maxLag = 64L * 1024 * 1024;
+    volatile long timeoutMs = 10_000;
+    private volatile int waiters;
+
+    FlowLog(int shard) {
+        this.shard = shard;
+        this.head = new Block(0);
+        this.tail = head;
+    }
+
+    public int shard() {
+        return shard;
+    }
+
+    /** The LSN of the last frame (writer's thread). */
+    public long lastLsn() {
+        return lsn;
+    }
+
+    /** The published LSN of the last frame: any thread. */
+    public long publishedLsn() {
+        return (long) END_LSN.getAcquire(this);
+    }
+
+    /** The published byte length of the log: any thread. */
+    public long publishedEnd() {
+        return (long) END_POS.getAcquire(this);
+    }
+
+    /** The oldest byte still held, and its LSN (INFO), under the monitor. */
+    synchronized long firstPosition() {
+        return head.start;
+    }
+
+    synchronized long firstLsn() {
+        for (Block b = head; b != null; b = b.next) {
+            if (b.firstLsn >= 0) {
+                return b.firstLsn;
+            }
+        }
+        return lsn + 1;
+    }
+
+    /**
+     * Appends a frame with the next LSN; on the writer's thread. Returns the LSN.
+     */
+    long append(byte kind, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
+        long l = lsn + 1;
+        appendFrame(kind, l, txid, db, parts, hop, payload, off, len);
+        return l;
+    }
+
+    /** Appends a frame with a given LSN (a replica mirroring its master's flow); on the writer's thread. */
+    void appendFrame(byte kind, long frameLsn, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
+        Frames.header(header, kind, frameLsn, txid, db, parts, hop, len);
+        beginFrame(frameLsn);
+        write(header, 0, header.length);
+        write(payload, off, len);
+        lsn = frameLsn;
+        tail.lastWriteMs = System.currentTimeMillis();
+        END_LSN.setRelease(this, frameLsn);
+        END_POS.setRelease(this, pos); // publishes the frame's bytes
+        if (waiters > 0) {
+            wakeReaders();
+        }
+    }
+
+    /** Appends a whole frame as received (header and payload); on the writer's thread. */
+    void appendRaw(byte[] frame, int off, int len) {
+        long frameLsn = Frames.lsn(frame, off);
+        beginFrame(frameLsn);
+        write(frame, off, len);
+        lsn = frameLsn;
+        tail.lastWriteMs = System.currentTimeMillis();
+        END_LSN.setRelease(this, frameLsn);
+        END_POS.setRelease(this, pos);
+        if (waiters > 0) {
+            wakeReaders();
+        }
+    }
+
+    /** Starts the log over at {@code lsn} (a replica after a full sync adopts its master's numbering). */
+    synchronized void resetTo(long newLsn) {
+        for (Cursor c : cursors) {
+            c.dropped = true;
+            LockSupport.unpark(c.waiting);
+        }
+        cursors.clear();
+        head = new Block(pos);
+        tail = head;
+        lsn = newLsn;
+        END_LSN.setRelease(this, newLsn);
+        END_POS.setRelease(this, pos);
+    }
+
+    /** A frame starts at the end: its block remembers the first frame that starts in it. */
+    private void beginFrame(long frameLsn) {
+        if (tail.used == BLOCK) {
+            roll();
+        }
+        if (tail.firstFrame < 0) {
+            tail.firstFrame = tail.used;
+            tail.firstLsn = frameLsn;
+        }
+    }
+
+    private void roll() {
+        Block n = newBlock(pos);
+        tail.next = n; // volatile: linked before the end moves into it
+        tail = n;
+        afterNewBlock();
+    }
+
+    private void write(byte[] b, int off, int len) {
+        while (len > 0) {
+            if (tail.used == BLOCK) {
+                roll();
+            }
+            Block t = tail;
+            int k = Math.min(len, BLOCK - t.used);
+            System.arraycopy(b, off, t.data, t.used, k);
+            t.used += k;
+            pos += k;
+            off += k;
+            len -= k;
+        }
+    }
+
+    private Block newBlock(long start) {
+        Block b;
+        synchronized (this) {
+            b = spare.poll();
+        }
+        if (b == null) {
+            return new Block(start);
+        }
+        b.start = start;
+        b.used = 0;
+        b.firstLsn = -1;
+        b.firstFrame = -1;
+        b.next = null;
+        return b;
+    }
+
+    /**
+     * A block filled: trim what no one needs, and if a cursor lags more than the bound, wait for
+     * it (the shard's writes wait with us) up to the timeout, then drop it.
+     */
+    private void afterNewBlock() {
+        trim();
+        long slowest = slowestCursor();
+        if (slowest < 0 || pos - slowest <= maxLag) {
+            return;
+        }
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            LockSupport.parkNanos(1_000_000L);
+            slowest = slowestCursor();
+            if (slowest < 0 || pos - slowest <= maxLag) {
+                return;
+            }
+        }
+        synchronized (this) {
+            for (Cursor c : new ArrayList<>(cursors)) {
+                if (pos - c.pinned > maxLag) {
+                    org.slf4j.LoggerFactory.getLogger(FlowLog.class).warn(
+                            "Dropping a replica flow of shard {}: {} bytes behind for {} ms (replica-flow-max-lag, replica-flow-timeout)",
+                            shard, pos - c.pinned, timeoutMs);
+                    c.dropped = true;
+                    cursors.remove(c);
+                    LockSupport.unpark(c.waiting);
+                }
+            }
+        }
+        trim();
+    }
+
+    private synchronized long slowestCursor() {
+        long min = -1;
+        for (Cursor c : cursors) {
+            if (min < 0 || c.pinned < min) {
+                min = c.pinned;
+            }
+        }
+        return min;
+    }
+
+    /** Drops blocks beyond the size and age bounds that no cursor needs; any thread. */
+    synchronized void trim() {
+        long now = System.currentTimeMillis();
+        long min = Long.MAX_VALUE;
+        for (Cursor c : cursors) {
+            min = Math.min(min, c.pinned);
+        }
+        while (head != tail) {
+            Block b = head;
+            long end = b.start + b.used;
+            boolean overSize = pos - end >= backlogSize;
+            boolean overAge = ttlMs > 0 && now - b.lastWriteMs > ttlMs;
+            if (!(overSize || overAge) || end >= min) {
+                break;
+            }
+            head = b.next;
+            if (spare.size() < 8) {
+                spare.add(b);
+            }
+        }
+    }
+
+    /**
+     * A cursor at the frame of LSN {@code fromLsn} (the next frame to send), or null when the
+     * backlog no longer holds it. {@code fromLsn} one past the last frame is the end.
+     */
+    public synchronized Cursor cursorAt(long fromLsn) {
+        if (fromLsn == lsn + 1) {
+            return attach(tail, pos);
+        }
+        if (fromLsn > lsn + 1) {
+            return null;
+        }
+        Block start = null;
+        for (Block b = head; b != null; b = b.next) {
+            if (b.firstLsn >= 0 && b.firstLsn <= fromLsn) {
+                start = b;
+            }
+            if (b.firstLsn > fromLsn) {
+                break;
+            }
+        }
+        if (start == null) {
+            return null;
+        }
+        Cursor c = new Cursor();
+        c.block = start;
+        c.pos = start.start + start.firstFrame;
+        long end = publishedEnd();
+        while (c.pos < end) {
+            readHeader(c);
+            if (Frames.lsn(c.header, 0) == fromLsn) {
+                return attach(c.block, c.pos);
+            }
+            skip(c, Frames.HEADER + Frames.length(c.header, 0));
+        }
+        return null;
+    }
+
+    /** A cursor at the log's end; on the writer's thread (a cut), so nothing is missed. */
+    public synchronized Cursor cursorAtEnd() {
+        return attach(tail, pos);
+    }
+
+    private Cursor attach(Block b, long at) {
+        Cursor c = new Cursor();
+        c.block = b;
+        c.pos = at;
+        c.pinned = at;
+        cursors.add(c);
+        return c;
+    }
+
+    public synchronized void detach(Cursor c) {
+        cursors.remove(c);
+    }
+
+    public synchronized int cursorCount() {
+        return cursors.size();
+    }
+
+    /**
+     * Copies whole frames from the cursor to {@code out}, those with an LSN up to {@code maxLsn}
+     * ({@link Long#MAX_VALUE}: all there are). Returns the bytes copied. The flow's thread.
+     */
+    public long read(Cursor c, long maxLsn, OutputStream out) throws IOException {
+        long end = publishedEnd(); // acquire: the bytes below it are written
+        long from = c.pos;
+        if (maxLsn == Long.MAX_VALUE) {
+            copy(c, end - c.pos, out);
+        } else {
+            while (c.pos < end) {
+                readHeader(c);
+                if (Frames.lsn(c.header, 0) > maxLsn) {
+                    break;
+                }
+                copy(c, Frames.HEADER + Frames.length(c.header, 0), out);
+            }
+        }
+        c.pinned = c.pos;
+        return c.pos - from;
+    }
+
+    /** Waits up to {@code nanos} for frames past the cursor. */
+    public void await(Cursor c, long nanos) {
+        if (publishedEnd() > c.pos || c.dropped) {
+            return;
+        }
+        c.waiting = Thread.currentThread();
+        synchronized (this) {
+            waiters++;
+        }
+        try {
+            if (publishedEnd() == c.pos && !c.dropped) {
+                LockSupport.parkNanos(this, nanos);
+            }
+        } finally {
+            synchronized (this) {
+                waiters--;
+            }
+            c.waiting = null;
+        }
+    }
+
+    private synchronized void wakeReaders() {
+        for (Cursor c : cursors) {
+            Thread t = c.waiting;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    /** The header of the frame at the cursor, into {@code c.header}, without moving. */
+    private static void readHeader(Cursor c) {
+        Block b = c.block;
+        long p = c.pos;
+        for (int i = 0; i < Frames.HEADER; i++) {
+            while (p - b.start >= BLOCK) {
+                b = b.next;
+            }
+            c.header[i] = b.data[(int) (p - b.start)];
+            p++;
+        }
+    }
+
+    private static void skip(Cursor c, long n) {
+        c.pos += n;
+        while (c.pos - c.block.start >= BLOCK && c.block.next != null) {
+            c.block = c.block.next;
+        }
+    }
+
+    private static void copy(Cursor c, long n, OutputStream out) throws IOException {
+        while (n > 0) {
+            Block b = c.block;
+            int at = (int) (c.pos - b.start);
+            if (at == BLOCK) {
+                c.block = b.next;
+                continue;
+            }
+            int k = (int) Math.min(n, BLOCK - at);
+            out.write(b.data, at, k);
+            c.pos += k;
+            n -= k;
+        }
+        while (c.pos - c.block.start >= BLOCK && c.block.next != null) {
+            c.block = c.block.next;
+        }
+    }
+
+    /** Bytes the backlog holds now (INFO). */
+    synchronized long heldBytes() {
+        return pos - head.start;
+    }
+}

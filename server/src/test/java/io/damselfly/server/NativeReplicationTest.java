@@ -1,0 +1,261 @@
+package io.damselfly.server;
+
+import io.damselfly.tools.LinkProxy;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Transaction;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.damselfly.server.ReplicationTest.assertCaughtUp;
+import static io.damselfly.server.ReplicationTest.field;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Native replication between Damselfly nodes: one flow per master shard, a full sync whose
+ * snapshot entries and journal records share each flow, multi-shard operations applied
+ * atomically on replicas of any shard count, one node offset from markers, partial resync by
+ * LSN after a cut and after a promotion, and REPLTAKEOVER.
+ */
+class NativeReplicationTest {
+    private static final Duration LONG = Duration.ofSeconds(120);
+
+    /**
+     * Writes groups that must never be seen half-applied: an MSET of four keys across shards and
+     * a MULTI/EXEC setting two keys, each time to one new value.
+     */
+    static final class GroupWriter implements AutoCloseable {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicInteger done = new AtomicInteger();
+        final Thread thread;
+        volatile Throwable failure;
+
+        GroupWriter(int port) {
+            thread = Thread.ofPlatform().start(() -> {
+                try (Jedis j = new Jedis("127.0.0.1", port, 30_000)) {
+                    for (int i = 0; !stop.get(); i++) {
+                        String v = Integer.toString(i);
+                        j.mset("g:a", v, "g:b", v, "g:c", v, "g:d", v);
+                        Transaction t = j.multi();
+                        t.set("t:x", v);
+                        t.set("t:y", v);
+                        t.exec();
+                        done.incrementAndGet();
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            });
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop.set(true);
+            thread.join(60_000);
+            if (failure != null) {
+                throw new AssertionError("group writer failed", failure);
+            }
+        }
+    }
+
+    /** Reads the groups on a replica until stopped; records the first half-applied group it sees. */
+    static final class GroupReader implements AutoCloseable {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicReference<String> torn = new AtomicReference<>();
+        final AtomicInteger reads = new AtomicInteger();
+        final Thread thread;
+
+        GroupReader(int port) {
+            thread = Thread.ofPlatform().start(() -> {
+                try (Jedis j = new Jedis("127.0.0.1", port, 30_000)) {
+                    while (!stop.get()) {
+                        List<String> g = j.mget("g:a", "g:b", "g:c", "g:d");
+                        if (g.stream().distinct().count() > 1) {
+                            torn.compareAndSet(null, "MSET seen half-applied: " + g);
+                        }
+                        List<String> t = j.mget("t:x", "t:y");
+                        if (t.stream().distinct().count() > 1) {
+                            torn.compareAndSet(null, "MULTI/EXEC seen half-applied: " + t);
+                        }
+                        reads.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    torn.compareAndSet(null, "reader failed: " + e);
+                }
+            });
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop.set(true);
+            thread.join(60_000);
+        }
+    }
+
+    @Test
+    void threeReplicasOfOtherShardCountsEndIdenticalAndNeverShowHalfATransaction() throws Exception {
+        try (TestServer master = new TestServer("--threads", "2");
+             TestServer r1 = new TestServer("--threads", "1");
+             TestServer r3 = new TestServer("--threads", "3");
+             TestServer r4 = new TestServer("--threads", "4");
+             Jedis m = master.jedis(); Jedis j1 = r1.jedis(); Jedis j3 = r3.jedis(); Jedis j4 = r4.jedis()) {
+            Dataset.fill(m);
+            for (int i = 0; i < 3000; i++) {
+                ReplicationTest.Writer.step(m, "before:", i);
+            }
+            try (ReplicationTest.Writer w = new ReplicationTest.Writer(master.port(), "during:");
+                 GroupWriter g = new GroupWriter(master.port())) {
+                j1.replicaof("127.0.0.1", master.port());
+                j3.replicaof("127.0.0.1", master.port());
+                j4.replicaof("127.0.0.1", master.port());
+                for (Jedis r : List.of(j1, j3, j4)) {
+                    TestServer.await("the link to come up", LONG, () -> r.info("replication").contains("master_link_status:up"));
+                }
+                try (GroupReader reader = new GroupReader(r3.port()); GroupReader reader1 = new GroupReader(r1.port())) {
+                    int at = w.done();
+                    int gat = g.done.get();
+                    TestServer.await("writes in stable sync", LONG, () -> w.done() > at + 1500 && g.done.get() > gat + 500);
+                    TestServer.await("reads on the replicas", LONG, () -> reader.reads.get() > 200 && reader1.reads.get() > 200);
+                    reader.close();
+                    reader1.close();
+                    assertNull(reader.torn.get());
+                    assertNull(reader1.torn.get());
+                }
+            }
+            for (int i = 0; i < 500; i++) {
+                ReplicationTest.Writer.step(m, "after:", i);
+            }
+            for (Jedis r : List.of(j1, j3, j4)) {
+                assertCaughtUp(m, r);
+            }
+            assertEquals(3, field(m, "sync_native_full"));
+            assertEquals(3, field(m, "connected_slaves"));
+            assertTrue(m.info("replication").contains("damselfly_slave2_flows:shard0=lsn:"));
+        }
+    }
+
+    @Test
+    void flowsCutAtRandomPointsResumeByLsnAndALongOutageFallsBackToAFullSync() throws Exception {
+        try (TestServer master = new TestServer("--threads", "2");
+             Jedis m = master.jedis();
+             LinkProxy proxy = new LinkProxy(0, "127.0.0.1", master.port());
+             TestServer replica = new TestServer("--threads", "2");
+             Jedis r = replica.jedis()) {
+            Dataset.fill(m);
+            r.replicaof("127.0.0.1", proxy.port());
+            TestServer.await("the link to come up", LONG, () -> r.info("replication").contains("master_link_status:up"));
+            assertCaughtUp(m, r);
+            for (int round = 0; round < 3; round++) {
+                try (ReplicationTest.Writer w = new ReplicationTest.Writer(master.port(), "cut" + round + ":")) {
+                    int at = w.done();
+                    TestServer.await("some writes", LONG, () -> w.done() > at + 100 + ThreadLocalRandom.current().nextInt(400));
+                    proxy.cut();
+                    int after = w.done();
+                    TestServer.await("writes after the cut", LONG, () -> w.done() > after + 200);
+                }
+                TestServer.await("the link to come back", LONG, () -> r.info("replication").contains("master_link_status:up"));
+                assertCaughtUp(m, r);
+            }
+            assertEquals(1, field(m, "sync_native_full"));
+            assertEquals(3, field(m, "sync_native_partial_ok"));
+
+            // an outage longer than the shard backlogs hold: a full sync, and still identical
+            m.configSet("shard-backlog-size", "16384");
+            proxy.refuse(true);
+            proxy.cut();
+            TestServer.await("the link to go down", LONG, () -> r.info("replication").contains("master_link_status:down"));
+            for (int i = 0; i < 5000; i++) {
+                ReplicationTest.Writer.step(m, "outage:", i);
+            }
+            proxy.refuse(false);
+            TestServer.await("the link to come back", LONG, () -> r.info("replication").contains("master_link_status:up"));
+            assertCaughtUp(m, r);
+            assertEquals(2, field(m, "sync_native_full"));
+        }
+    }
+
+    @Test
+    void aPromotedReplicaTakesItsSiblingByLsnAndManySwitchesEndIdentical() throws Exception {
+        try (TestServer a = new TestServer("--threads", "2");
+             TestServer b = new TestServer("--threads", "2");
+             TestServer c = new TestServer("--threads", "2");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis()) {
+            Dataset.fill(ja);
+            jb.replicaof("127.0.0.1", a.port());
+            jc.replicaof("127.0.0.1", a.port());
+            for (int i = 0; i < 2000; i++) {
+                ReplicationTest.Writer.step(ja, "x:", i);
+            }
+            assertCaughtUp(ja, jb);
+            assertCaughtUp(ja, jc);
+
+            assertEquals("OK", jb.replicaofNoOne());
+            jc.replicaof("127.0.0.1", b.port());
+            TestServer.await("c to follow b", LONG, () -> jc.info("replication").contains("master_link_status:up")
+                    && field(jc, "master_port") == b.port());
+            for (int i = 0; i < 2000; i++) {
+                ReplicationTest.Writer.step(jb, "y:", i);
+            }
+            assertCaughtUp(jb, jc);
+            assertEquals(0, field(jb, "sync_native_full"));
+            assertEquals(1, field(jb, "sync_native_partial_ok"));
+
+            // REPLICAOF back and forth, writes between: always the same data in the end
+            for (int round = 0; round < 4; round++) {
+                TestServer target = round % 2 == 0 ? a : b;
+                Jedis jt = round % 2 == 0 ? ja : jb;
+                if (round == 0) {
+                    ja.replicaofNoOne();
+                }
+                jc.replicaof("127.0.0.1", target.port());
+                for (int i = 0; i < 300; i++) {
+                    ReplicationTest.Writer.step(jt, "sw" + round + ":", i);
+                }
+            }
+            jc.replicaof("127.0.0.1", b.port());
+            assertCaughtUp(jb, jc);
+        }
+    }
+
+    @Test
+    void replTakeoverSwapsTheRolesWithoutLosingAnAcknowledgedWrite() throws Exception {
+        try (TestServer a = new TestServer("--threads", "2");
+             TestServer b = new TestServer("--threads", "2");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis()) {
+            Dataset.fill(ja);
+            jb.replicaof("127.0.0.1", a.port());
+            TestServer.await("the link", LONG, () -> jb.info("replication").contains("master_link_status:up"));
+            assertEquals(1, ja.waitReplicas(1, 10_000)); // WAIT counts a native replica by its marker
+            AtomicInteger acked = new AtomicInteger();
+            AtomicReference<String> refusal = new AtomicReference<>();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try (Jedis w = a.jedis()) {
+                    while (true) {
+                        w.incr("acked");
+                        acked.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    refusal.set(e.getMessage());
+                }
+            });
+            TestServer.await("writes", LONG, () -> acked.get() > 500);
+            Object ok = jb.sendCommand(TestServer.cmd("REPLTAKEOVER"), "30");
+            assertEquals("OK", new String((byte[]) ok));
+            writer.join(60_000);
+            assertTrue(refusal.get() != null && refusal.get().startsWith("READONLY"), refusal.get());
+            assertEquals(Integer.toString(acked.get()), jb.get("acked"));
+            assertTrue(jb.info("replication").contains("role:master"));
+            TestServer.await("the old master to follow", LONG, () -> ja.info("replication").contains("master_link_status:up")
+                    && field(ja, "master_port") == b.port());
+            jb.incr("acked");
+            assertCaughtUp(jb, ja);
+        }
+    }
+}
