@@ -18,7 +18,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B -q
 
-.PHONY: build test run bench compat clean bench-snapshot bench-replication
+.PHONY: build test run bench compat clean bench-snapshot bench-replication bench-native
 
 build:
 	$(MVN) package -DskipTests
@@ -37,6 +37,9 @@ bench-snapshot: build
 
 bench-replication: build
 	bench/replication.sh
+
+bench-native: build
+	bench/native-sync.sh
 
 compat: build
 	tools/compat.sh "$(REDIS_SRC)"

@@ -227,6 +227,7 @@ public final class RedisReplication implements Replication {
                 if (wasNative) {
                     nativeMaster.promoted(clean);
                 }
+                nativeReplica.becoming(false, false);
                 replicaMode(false);
                 attachSinks();
                 engine.settings().track("replicaof", "");
@@ -242,7 +243,9 @@ public final class RedisReplication implements Replication {
             old.drain();
             nativeReplica.stopAndSettle();
         }
-        nativeMaster.recording(false); // a replica's logs are written by its flows (or not at all)
+        // a master's logs keep recording until its first session claims them (writes already
+        // past the gate are logged); a replica's logs are written by its flows, or not at all
+        nativeReplica.becoming(true, old == null);
         nativeMaster.closeSessions("this server became a replica");
         log.upstream(true);
         attachSinks();
@@ -1002,6 +1005,8 @@ public final class RedisReplication implements Replication {
                 throw new IOException("the master is a replica itself for now: " + head);
             }
             if (!head.startsWith("*3")) {
+                nativeReplica.becoming(false, false); // the Redis protocol: no native history here
+                nativeMaster.recording(false);
                 return false;
             }
             String shards = line(in);

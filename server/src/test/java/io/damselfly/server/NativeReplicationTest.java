@@ -221,6 +221,16 @@ class NativeReplicationTest {
             }
             jc.replicaof("127.0.0.1", b.port());
             assertCaughtUp(jb, jc);
+
+            // a promoted replica that wrote on its own does not resume against its old master:
+            // its history forked, so it gets a full sync and loses the local write
+            jc.replicaofNoOne();
+            jc.set("local-only", "1");
+            long fullBefore = field(jb, "sync_native_full");
+            jc.replicaof("127.0.0.1", b.port());
+            assertCaughtUp(jb, jc);
+            assertEquals(fullBefore + 1, field(jb, "sync_native_full"));
+            assertEquals(null, jc.get("local-only"));
         }
     }
 
@@ -256,6 +266,9 @@ class NativeReplicationTest {
                     && field(ja, "master_port") == b.port());
             jb.incr("acked");
             assertCaughtUp(jb, ja);
+            // the old master continued its own history against the new one: no full sync
+            assertEquals(0, field(jb, "sync_native_full"));
+            assertEquals(1, field(jb, "sync_native_partial_ok"));
         }
     }
 }

@@ -115,6 +115,21 @@ public final class NativeMaster {
         logId = newId();
     }
 
+    /**
+     * The LSN of every log, when they stand for this node's data (it recorded every write, or
+     * mirrored its master): what this node asks a new master to continue from. Null otherwise.
+     */
+    public long[] history() {
+        if (!recording && !mirroring) {
+            return null;
+        }
+        long[] at = new long[logs.length];
+        for (int i = 0; i < logs.length; i++) {
+            at[i] = logs[i].publishedLsn();
+        }
+        return at;
+    }
+
     /** The node's offset: the sum of the logs' positions (any thread). */
     public long offset() {
         long n = 0;
@@ -263,7 +278,12 @@ public final class NativeMaster {
                 }
                 long ttl = engine.settings().get("shard-backlog-ttl").number() * 1000;
                 if (recording && sessions.isEmpty() && ttl > 0 && now - lastSessionMs > ttl && !mirroring) {
-                    recording = false; // the logs keep what they hold until a new session, as a backlog does
+                    // writes from now on go unlogged: the logs no longer stand for the data, so
+                    // no one may resume against this history
+                    recording = false;
+                    logId = newId();
+                    logId2 = "0000000000000000000000000000000000000000";
+                    switchLsn = null;
                 }
             } catch (RuntimeException e) {
                 LOG.warn("Flow cron failed", e);

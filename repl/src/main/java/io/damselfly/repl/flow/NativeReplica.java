@@ -58,6 +58,27 @@ public final class NativeReplica {
         this.emptyDataset = emptyDataset;
     }
 
+    private volatile boolean claimOwnHistory;
+
+    /**
+     * This node follows a master from now on ({@code replica}) or is promoted. A master that
+     * becomes a replica may continue its own history at its first session; a promoted node no
+     * longer claims its old master's.
+     */
+    public void becoming(boolean replica, boolean wasMaster) {
+        if (!replica) {
+            masterLogId = "?";
+            applied = new long[0];
+            claimOwnHistory = false;
+            return;
+        }
+        if (wasMaster) {
+            masterLogId = "?";
+            applied = new long[0];
+            claimOwnHistory = true;
+        }
+    }
+
     /** slave_repl_offset: the node offset of the last marker applied on every flow. */
     public long offset() {
         return offset;
@@ -103,6 +124,21 @@ public final class NativeReplica {
         // the master decides: our history's id may be its current one or the one it had before a promotion
         boolean sameHistory = !masterLogId.equals("?") && applied.length == n;
         long[] resumeAt = sameHistory ? applied.clone() : new long[n];
+        if (claimOwnHistory) {
+            // a master turned replica asks to continue its own history (its new master may have
+            // had it as a replica: PSYNC2's demoted master). Its shards logged every write up to
+            // now (writes are refused since REPLICAOF); from here on its logs are its master's.
+            claimOwnHistory = false;
+            long[] own = logs.history();
+            String id = logs.logId();
+            logs.recording(false);
+            if (!sameHistory && own != null && own.length == n) {
+                sameHistory = true;
+                masterLogId = id;
+                resumeAt = own;
+                applied = own.clone();
+            }
+        }
         if (!sameHistory) {
             java.util.Arrays.fill(resumeAt, -1);
         }
