@@ -10,8 +10,11 @@
 #      replica's link is up with the sync done; the master's commands per second during the
 #      sync; the master's peak PSS (process plus children: redis-server forks) against its PSS
 #      before; the replica's peak PSS during the sync against its PSS once synced;
-#   3. still under the load, the stable-sync lag a client sees (bench/lag_probe.py: SET on the
-#      master, GET on the replica until it shows), p50/p99/max.
+#   3. under a fresh run of the same load (started after the sync: a slow sync may outlast the
+#      first), the stable-sync lag a client sees (bench/lag_probe.py: SET on the master, GET on
+#      the replica until it shows), p50/p99/max, probed from 3 s in;
+#   4. the master's own cost: the same load and a full sync to a replica that reads into nothing
+#      (no replica CPU on this machine), the master's commands per second meanwhile.
 # Environment: NATIVE_KEYS (5000000), NATIVE_SECONDS (40), NATIVE_THREADS ("1 2"),
 # BENCH_OUT (bench/last-native.txt).
 set -euo pipefail
@@ -39,6 +42,7 @@ pid_of() { redis-cli -p "$1" info server | sed -n 's/^process_id:\([0-9]*\).*/\1
 commands() { redis-cli -p "$1" info stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p'; }
 now() { date +%s.%N; }
 calc() { python3 -c "print($1)"; }
+ops_of() { sed -n "s/.*ops\/s=\([0-9.]*\) .*/\1/p" "$1" | tail -1; }
 
 python3 - "$keys" > "$tmp/fill.resp" <<'PY'
 import sys
@@ -101,12 +105,40 @@ run() { # kind threads
   local mbase mpeak rbase rpeak; read -r mbase mpeak < "$tmp/pssm"; read -r rbase rpeak < "$tmp/pssr"
   local rfinal; rfinal=$(pss_kb "$rpid")
   local during; during=$(calc "int(($sc1-$sc0)/($s1-$s0))")
-  # 3. stable-sync lag under the same load
-  local lag; lag=$(python3 bench/lag_probe.py "$mp" "$rp" 300)
+  local rkeys; rkeys=$(redis-cli -p "$rp" dbsize)
+  # 3. stable-sync lag under the same load: a fresh load run (the first may be over: a slow sync
+  #    outlasts it), probed from 3 s in
   wait $g
-  local name="$kind"; [ "$kind" = damselfly ] && name="damselfly --threads $t"
-  say "$name: full sync under load in $(calc "f'{$s1-$s0:.2f}'") s; master $during cmds/s during the sync vs $alone alone = $(calc "f'{$during/$alone:.3f}'"); master PSS $((mbase/1024)) MB before, peak $((mpeak/1024)) MB = $(calc "f'{$mpeak/$mbase:.3f}'")x; replica peak $((rpeak/1024)) MB, final $((rfinal/1024)) MB = $(calc "f'{$rpeak/$rfinal:.3f}'")x; lag samples/p50/p99/max ms: $lag; replica keys $(redis-cli -p "$rp" dbsize)"
+  gen "$mp" > "$tmp/lag.out" &
+  g=$!
+  sleep 3
+  local lag; lag=$(python3 bench/lag_probe.py "$mp" "$rp" 300)
+  local behind; behind=$(redis-cli -p "$mp" info replication | grep -E "^slave0:" | tr -d '\r' || true)
+  wait $g
+  # 4. the master's own cost: the same load and a full sync to a replica that only reads
+  #    (bench/null_native_replica.py; for redis-server bench/null_replica.py, the sync being the
+  #    fork child's life); the master's commands per second meanwhile
   redis-cli -p "$rp" shutdown nosave > /dev/null 2>&1 || true
+  gen "$mp" > "$tmp/null.out" &
+  g=$!
+  sleep 3
+  local n0 nc0 n1 nc1 nullsync
+  nc0=$(commands "$mp"); n0=$(now)
+  if [ "$kind" = damselfly ]; then
+    nullsync=$(python3 bench/null_native_replica.py "$mp")
+  else
+    python3 bench/null_replica.py "$mp" > /dev/null 2>&1 &
+    local nr=$!
+    for _ in $(seq 1 200); do redis-cli -p "$mp" info persistence | grep -q "rdb_bgsave_in_progress:1" && break; sleep 0.01; done
+    for _ in $(seq 1 30000); do redis-cli -p "$mp" info persistence | grep -q "rdb_bgsave_in_progress:0" && break; sleep 0.02; done
+    kill "$nr" 2>/dev/null || true
+    nullsync=$(calc "f'{$(now)-$n0:.2f}'")
+  fi
+  nc1=$(commands "$mp"); n1=$(now)
+  wait $g
+  local nulldur; nulldur=$(calc "int(($nc1-$nc0)/($n1-$n0))")
+  local name="$kind"; [ "$kind" = damselfly ] && name="damselfly --threads $t"
+  say "$name: full sync under load in $(calc "f'{$s1-$s0:.2f}'") s; master $during cmds/s during the sync vs $alone alone = $(calc "f'{$during/$alone:.3f}'"); master PSS $((mbase/1024)) MB before, peak $((mpeak/1024)) MB = $(calc "f'{$mpeak/$mbase:.3f}'")x; replica peak $((rpeak/1024)) MB, final $((rfinal/1024)) MB = $(calc "f'{$rpeak/$rfinal:.3f}'")x; lag samples/p50/p99/max ms: $lag ($(ops_of "$tmp/lag.out") writes/s meanwhile; $behind); replica keys $rkeys; with a replica that only reads: sync in $nullsync s, master $nulldur cmds/s = $(calc "f'{$nulldur/$alone:.3f}'")"
   redis-cli -p "$mp" shutdown nosave > /dev/null 2>&1 || true
   sleep 1
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench-replication: a full sync of REPL_KEYS keys to an empty replica, Damselfly master ->
+# make bench-replication: a full sync of REPL_KEYS keys to an empty replica over the Redis protocol
+# (the Damselfly replica runs replication-protocol redis; make bench-native has the native one), Damselfly master ->
 # Damselfly replica beside redis-server master -> redis-server replica, in one run, alternating.
 #
 #   1. full sync: REPLICAOF on a fresh empty replica; time until the replica's link is up with
@@ -59,7 +60,8 @@ sleep 2
 start_replica() { # who port
   rm -rf "$tmp/$1"; mkdir -p "$tmp/$1"
   if [ "$1" = dr ]; then
-    bin/damselfly --port "$2" --bind 127.0.0.1 --threads "$threads" --save "" --dir "$tmp/dr" > "$tmp/dr.log" 2>&1 &
+    bin/damselfly --port "$2" --bind 127.0.0.1 --threads "$threads" --save "" --dir "$tmp/dr" \
+      --replication-protocol redis > "$tmp/dr.log" 2>&1 &
   else
     redis-server --port "$2" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/rr" --logfile "$tmp/rr.log" &
   fi

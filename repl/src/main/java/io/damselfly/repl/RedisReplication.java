@@ -125,6 +125,12 @@ public final class RedisReplication implements Replication {
         return log;
     }
 
+    /** Whether this node follows its master by native replication (it then serves no Redis-protocol replica). */
+    boolean nativeLink() {
+        Link l = link;
+        return l != null && l.nativeMode;
+    }
+
     /** Shard {@code shard}'s journal sink: the Redis stream's merge and the native log, each while wanted. */
     io.damselfly.engine.journal.JournalSink sinkFor(int shard) {
         return new io.damselfly.repl.flow.TeeSink(log.sink(shard), nativeMaster.sink(shard));
@@ -1001,10 +1007,9 @@ public final class RedisReplication implements Replication {
         private boolean tryNative(Socket s, InputStream in, OutputStream out) throws IOException {
             send(out, "DFLY", "HELLO");
             String head = line(in);
-            if (head.startsWith("-ERR native replication is served by masters only")) {
-                throw new IOException("the master is a replica itself for now: " + head);
-            }
             if (!head.startsWith("*3")) {
+                // a redis-server, or a Damselfly replica (which serves the Redis protocol only
+                // when it follows its own master by it; else it refuses PSYNC too, and we retry)
                 nativeReplica.becoming(false, false); // the Redis protocol: no native history here
                 nativeMaster.recording(false);
                 return false;

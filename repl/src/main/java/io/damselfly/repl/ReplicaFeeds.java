@@ -97,6 +97,13 @@ final class ReplicaFeeds {
             c.reply.error("NOMASTERLINK Can't SYNC while failing over");
             return;
         }
+        if (replication.nativeLink()) {
+            // its Redis stream is not kept: a chain of Damselfly nodes runs the Redis protocol
+            // (replication-protocol redis on the middle node)
+            c.reply.error("ERR this replica follows its master by native replication and cannot serve a replica; "
+                    + "set replication-protocol redis on it to chain");
+            return;
+        }
         if (replication.isReplica() && !replication.linkUp()) {
             c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
             return;

@@ -271,4 +271,84 @@ class NativeReplicationTest {
             assertEquals(1, field(jb, "sync_native_partial_ok"));
         }
     }
+
+    @Test
+    void killingTheMasterInFullAndInStableSyncOrTheReplicaEndsIdentical() throws Exception {
+        int port = LauncherTest.freePort();
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("native-kill");
+        TestServer master = new TestServer("--threads", "2", "--port", Integer.toString(port), "--dir", dir.toString(),
+                "--rdb-key-save-delay", "200");
+        try (TestServer replica = new TestServer("--threads", "3"); Jedis r = replica.jedis()) {
+            try (Jedis m = master.jedis()) {
+                for (int i = 0; i < 20_000; i++) {
+                    m.set("k" + i, "v" + i);
+                }
+                r.replicaof("127.0.0.1", port);
+                TestServer.await("the full sync to start", LONG, () -> r.info("replication").contains("master_sync_in_progress:1"));
+            }
+            master.close(); // killed in the middle of the full sync
+            TestServer.await("the link to go down", LONG, () -> r.info("replication").contains("master_link_status:down"));
+
+            // back, with other data: the replica takes it whole
+            master = new TestServer("--threads", "2", "--port", Integer.toString(port), "--dir", dir.toString());
+            try (Jedis m = master.jedis()) {
+                Dataset.fill(m);
+                for (int i = 0; i < 2000; i++) {
+                    ReplicationTest.Writer.step(m, "back:", i);
+                }
+                TestServer.await("the link to come back", LONG, () -> r.info("replication").contains("master_link_status:up"));
+                assertCaughtUp(m, r);
+                m.save();
+            }
+            master.close(); // killed in stable sync
+            TestServer.await("the link to go down", LONG, () -> r.info("replication").contains("master_link_status:down"));
+            master = new TestServer("--threads", "2", "--port", Integer.toString(port), "--dir", dir.toString());
+            try (Jedis m = master.jedis()) {
+                for (int i = 0; i < 500; i++) {
+                    ReplicationTest.Writer.step(m, "again:", i);
+                }
+                TestServer.await("the link to come back", LONG, () -> r.info("replication").contains("master_link_status:up"));
+                assertCaughtUp(m, r);
+
+                // the replica killed and started again: a full sync, identical
+                replica.close();
+                try (TestServer again = new TestServer("--threads", "1"); Jedis r2 = again.jedis()) {
+                    r2.replicaof("127.0.0.1", port);
+                    for (int i = 0; i < 500; i++) {
+                        ReplicationTest.Writer.step(m, "third:", i);
+                    }
+                    assertCaughtUp(m, r2);
+                }
+            }
+        } finally {
+            master.close();
+        }
+    }
+
+    @Test
+    void aFlowThatStopsReadingThrottlesWritesThenIsDroppedNotAtTheMastersMemory() throws Exception {
+        try (TestServer master = new TestServer("--threads", "2", "--replica-flow-max-lag", "1mb",
+                "--replica-flow-timeout", "300", "--shard-backlog-size", "64kb");
+             Jedis m = master.jedis();
+             LinkProxy proxy = new LinkProxy(0, "127.0.0.1", master.port());
+             TestServer replica = new TestServer("--threads", "2", "--repl-timeout", "3"); // notices the drop sooner
+             Jedis r = replica.jedis()) {
+            r.replicaof("127.0.0.1", proxy.port());
+            TestServer.await("the link", LONG, () -> r.info("replication").contains("master_link_status:up"));
+            proxy.stall(true);
+            String value = "x".repeat(4096);
+            for (int i = 0; i < 20_000; i++) { // 80 MB of writes, far past the flows' bound
+                m.set("big" + (i % 5000), value);
+            }
+            TestServer.await("the stalled replica dropped", LONG, () -> field(m, "connected_slaves") == 0);
+            // what the logs hold stays near their bound, whatever the replica does
+            for (String part : m.info("replication").split("damselfly_shard_backlog:")[1].split("\r\n")[0].split(",")) {
+                long bytes = Long.parseLong(part.substring(part.indexOf("/bytes:") + 7));
+                assertTrue(bytes < 4L * 1024 * 1024, part);
+            }
+            proxy.stall(false);
+            TestServer.await("the link back", LONG, () -> r.info("replication").contains("master_link_status:up"));
+            assertCaughtUp(m, r);
+        }
+    }
 }

@@ -95,9 +95,15 @@ public final class FlowLog {
     volatile long ttlMs = 3_600_000L;
     volatile long maxLag = 64L * 1024 * 1024;
     volatile long timeoutMs = 10_000;
-    private volatile int waiters;
+    /**
+     * Readers parked (or about to park) for frames. A reader counts itself, then re-reads the end
+     * before it parks; the writer publishes the end, then takes the count to zero and wakes the
+     * parked: both sides are volatile, so either the reader sees the new end or the writer sees
+     * the reader. One wake-up per park, not per frame.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
 
-    FlowLog(int shard) {
+    public FlowLog(int shard) {
         this.shard = shard;
         this.head = new Block(0);
         this.tail = head;
@@ -139,7 +145,7 @@ public final class FlowLog {
     /**
      * Appends a frame with the next LSN; on the writer's thread. Returns the LSN.
      */
-    long append(byte kind, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
+    public long append(byte kind, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
         long l = lsn + 1;
         appendFrame(kind, l, txid, db, parts, hop, payload, off, len);
         return l;
@@ -154,8 +160,8 @@ public final class FlowLog {
         lsn = frameLsn;
         tail.lastWriteMs = System.currentTimeMillis();
         END_LSN.setRelease(this, frameLsn);
-        END_POS.setRelease(this, pos); // publishes the frame's bytes
-        if (waiters > 0) {
+        END_POS.setVolatile(this, pos); // publishes the frame's bytes (volatile: ordered before the waiters read)
+        if (waiters.get() > 0 && waiters.getAndSet(0) > 0) {
             wakeReaders();
         }
     }
@@ -168,8 +174,8 @@ public final class FlowLog {
         lsn = frameLsn;
         tail.lastWriteMs = System.currentTimeMillis();
         END_LSN.setRelease(this, frameLsn);
-        END_POS.setRelease(this, pos);
-        if (waiters > 0) {
+        END_POS.setVolatile(this, pos);
+        if (waiters.get() > 0 && waiters.getAndSet(0) > 0) {
             wakeReaders();
         }
     }
@@ -389,17 +395,12 @@ public final class FlowLog {
             return;
         }
         c.waiting = Thread.currentThread();
-        synchronized (this) {
-            waiters++;
-        }
+        waiters.incrementAndGet();
         try {
-            if (publishedEnd() == c.pos && !c.dropped) {
+            if ((long) END_POS.getVolatile(this) == c.pos && !c.dropped) {
                 LockSupport.parkNanos(this, nanos);
             }
         } finally {
-            synchronized (this) {
-                waiters--;
-            }
             c.waiting = null;
         }
     }

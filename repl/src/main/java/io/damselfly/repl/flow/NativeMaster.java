@@ -47,6 +47,8 @@ public final class NativeMaster {
     private final Snapshots snapshots;
     private final FlowLog[] logs;
     private final List<Session> sessions = new CopyOnWriteArrayList<>();
+    /** Sessions between DFLY HELLO and DFLY SYNC: not replicas yet; dropped after a minute. */
+    private final List<Session> greeted = new CopyOnWriteArrayList<>();
     private final AtomicLong sessionIds = new AtomicLong();
     private final AtomicLong markerIds = new AtomicLong();
     /** Whether the shards journal into the logs (a master once a native replica came; volatile for the shards). */
@@ -262,7 +264,7 @@ public final class NativeMaster {
                 long now = System.currentTimeMillis();
                 if (!sessions.isEmpty()) {
                     lastSessionMs = now;
-                    if (now - lastMarker >= engine.settings().get("replica-marker-period").number()) {
+                    if (!takingOver && now - lastMarker >= engine.settings().get("replica-marker-period").number()) {
                         marker(false);
                         lastMarker = System.currentTimeMillis();
                     }
@@ -275,6 +277,12 @@ public final class NativeMaster {
                 }
                 for (FlowLog l : logs) {
                     l.trim();
+                }
+                for (Session s : greeted) {
+                    if (now - s.createdMs > 60_000) {
+                        greeted.remove(s); // said HELLO and never SYNC
+                        s.close("no DFLY SYNC within 60 s");
+                    }
                 }
                 long ttl = engine.settings().get("shard-backlog-ttl").number() * 1000;
                 if (recording && sessions.isEmpty() && ttl > 0 && now - lastSessionMs > ttl && !mirroring) {
@@ -310,6 +318,7 @@ public final class NativeMaster {
         volatile boolean online;
         volatile long ackOffset;
         volatile long ackMs = System.currentTimeMillis();
+        final long createdMs = System.currentTimeMillis();
         volatile String closedWhy;
         volatile InputStream control;
         int flowsSent;
@@ -327,6 +336,7 @@ public final class NativeMaster {
             }
             closedWhy = why;
             sessions.remove(this);
+            greeted.remove(this);
             LOG.info("Native replica {}:{} session {} closed: {}", ip, port, id, why);
             started.countDown();
             for (Flow f : flows) {
@@ -377,7 +387,7 @@ public final class NativeMaster {
     }
 
     private Session find(long id) {
-        for (Session s : sessions) {
+        for (Session s : greeted) {
             if (s.id == id) {
                 return s;
             }
@@ -399,7 +409,7 @@ public final class NativeMaster {
             }
             recording = true;
             Session s = new Session(c.client);
-            sessions.add(s);
+            greeted.add(s);
             lastSessionMs = System.currentTimeMillis();
             c.reply.array(3);
             c.reply.integer(logs.length);
@@ -449,6 +459,8 @@ public final class NativeMaster {
                 }
             }
             Session session = s;
+            greeted.remove(s);
+            sessions.add(s);
             String id = r.str(3);
             boolean taken = engine.host().takeOver(c.client, (in, out) -> runControl(session, id, want, in, out));
             if (!taken) {
@@ -492,7 +504,11 @@ public final class NativeMaster {
                 return;
             }
             LOG.info("Native full sync of {}:{} started: {} flows from one cut", s.ip, s.port, logs.length);
-            out.write(("+FULLRESYNC " + logId + " " + offset() + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            long atCut = 0;
+            for (Flow f : s.flows) {
+                atCut += f.startPos; // the node offset the snapshot stands for
+            }
+            out.write(("+FULLRESYNC " + logId + " " + atCut + "\r\n").getBytes(StandardCharsets.US_ASCII));
         }
         out.flush();
         s.started.countDown();
@@ -569,6 +585,7 @@ public final class NativeMaster {
     /** One cut across the shards: each shard's snapshot part and its log's cursor at the same point. */
     private void cut(Session s) throws IOException {
         Snapshot snap = snapshots.create();
+        snap.keyDelay(engine.settings().get("rdb-key-save-delay").number());
         s.snapshot = snap;
         s.full = true;
         MultiShardOp op = new MultiShardOp() {
@@ -675,6 +692,19 @@ public final class NativeMaster {
             }
         };
         sink.entries(RDB_HEAD, 0, RDB_HEAD.length);
+        // the whole dataset's size per database at the cut: the replica sizes its tables once
+        io.damselfly.repl.rdb.RdbOut sizes = new io.damselfly.repl.rdb.RdbOut(256);
+        for (int db = 0; db < 16; db++) {
+            long n = s.snapshot.keysAtCut(db);
+            if (n > 0) {
+                sizes.writeByte(io.damselfly.repl.rdb.Rdb.OPCODE_SELECTDB);
+                sizes.writeLength(db);
+                sizes.writeByte(io.damselfly.repl.rdb.Rdb.OPCODE_RESIZEDB);
+                sizes.writeLength(n);
+                sizes.writeLength(s.snapshot.expiresAtCut(db));
+            }
+        }
+        sink.entries(sizes.array(), 0, sizes.size());
         try {
             s.snapshot.streamShard(f.shard, sink);
         } finally {
@@ -852,10 +882,11 @@ public final class NativeMaster {
         LOG.info("Takeover requested by replica {}:{}", s.ip, s.port);
         engine.pauseWrites(true);
         try {
+            takingOver = true; // no periodic marker now: the replica must stand exactly at our logs' ends
             long target = marker(true);
             boolean done = false;
             while (System.currentTimeMillis() < deadline && s.closedWhy == null) {
-                if (s.ackOffset >= target) {
+                if (s.ackOffset >= target && caughtUp(s)) {
                     done = true;
                     break;
                 }
@@ -877,7 +908,20 @@ public final class NativeMaster {
             }
             LOG.info("Takeover: this server now follows {}:{}", s.ip, s.port);
         } finally {
+            takingOver = false;
             engine.pauseWrites(false);
         }
+    }
+
+    private volatile boolean takingOver;
+
+    /** Every flow of the session acknowledged the last frame of its log. */
+    private boolean caughtUp(Session s) {
+        for (Flow f : s.flows) {
+            if (f == null || f.ackLsn < logs[f.shard].publishedLsn()) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -35,6 +35,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class NativeReplica {
     private static final Logger LOG = LoggerFactory.getLogger(NativeReplica.class);
+    private static final long STABLE_FLUSH_NANOS = 500_000L;
 
     private final Engine engine;
     private final NativeMaster logs;
@@ -179,6 +180,8 @@ public final class NativeReplica {
                 LOG.info("Native partial resync with {}:{} on {} flows", host, port, n);
             } else if (reply.startsWith("+FULLRESYNC")) {
                 full = true;
+                String[] words = reply.split(" ");
+                offset = words.length > 2 ? Long.parseLong(words[2].trim()) : 0; // where the snapshot stands
                 LOG.info("Native full sync from {}:{}: {} flows", host, port, n);
             } else {
                 throw new IOException("unexpected reply to DFLY SYNC: " + reply);
@@ -308,6 +311,7 @@ public final class NativeReplica {
         final byte[] ackBuf = new byte[Frames.HEADER];
         volatile long lsn;
         volatile boolean synced;
+        boolean ackAfterEnd;
         int[] keyScratch = new int[16];
 
         FlowState(int index, DataInputStream in, OutputStream out) {
@@ -505,10 +509,15 @@ public final class NativeReplica {
         } else {
             f.lsn = startLsn;
         }
+        long flushedAt = System.nanoTime();
         while (true) {
-            if (in.available() == 0) {
-                f.applier.flush(); // nothing more to read now: let the shards have it
+            // what is gathered goes to the shards when nothing more is there to read, or at least
+            // every STABLE_FLUSH_NANOS under a steady stream (the lag a reader of the replica sees)
+            long now = System.nanoTime();
+            if (in.available() == 0 || now - flushedAt > STABLE_FLUSH_NANOS) {
+                f.applier.flush();
                 check(f);
+                flushedAt = now;
             }
             if (!Frames.readHeader(in, h)) {
                 throw new IOException("flow " + f.index + " closed by the master");
@@ -547,6 +556,10 @@ public final class NativeReplica {
         if (merge.offer(it)) {
             applyPlain(f, it, tx, fed);
         }
+        if (kind == Frames.END && f.ackAfterEnd) {
+            f.ackAfterEnd = false;
+            f.ack(true); // WAIT, REPLTAKEOVER: everything up to the marker's operation is here
+        }
     }
 
     /** A record outside any multi-shard operation, or a marker, on its flow's replica shards. */
@@ -556,7 +569,7 @@ public final class NativeReplica {
             check(f);
             markerApplied(it.txid, Frames.getLong(it.payload, 0), masterShards);
             if ((it.parts & Frames.ACK_NOW) != 0) {
-                f.ack(true);
+                f.ackAfterEnd = true; // after the marker operation's own END, which follows at once
             }
             return;
         }
@@ -752,6 +765,17 @@ public final class NativeReplica {
         Entries(FlowState f) {
             this.f = f;
             this.writes = new KeyWrites((r, size) -> f.applier.add(shard, db, r, size));
+        }
+
+        @Override
+        public void resizeDb(int db, long size, long expires) {
+            if (db < 0 || db >= databases || size <= 0) {
+                return;
+            }
+            long perShard = size / engine.shards() + 1;
+            for (int s = 0; s < engine.shards(); s++) {
+                engine.post(s, w -> w.shard().db(db).table().reserve(perShard)); // later calls find it done
+            }
         }
 
         @Override

@@ -121,6 +121,9 @@ public final class Snapshot {
                 cut.queue().poll();
                 sink.entries(c.data(), 0, c.length());
                 cut.recycle(c.data());
+                if (keyDelayMicros > 0 && c.keys() > 0) {
+                    LockSupport.parkNanos(keyDelayMicros * 1000L * c.keys()); // rdb-key-save-delay (tests)
+                }
                 if (c.last()) {
                     registry.finish(cut);
                     return;
