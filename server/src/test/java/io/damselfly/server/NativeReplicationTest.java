@@ -351,4 +351,44 @@ class NativeReplicationTest {
             assertCaughtUp(m, r);
         }
     }
+
+    @Test
+    void aReplicaGoneRightAfterTheCutLeavesNoSnapshotBehindAndWritesGoOn() throws Exception {
+        try (TestServer master = new TestServer("--threads", "2"); Jedis m = master.jedis()) {
+            for (int i = 0; i < 50_000; i++) {
+                m.set("k" + i, "v" + i);
+            }
+            // a raw replica: HELLO, both flows, SYNC, and gone at once
+            java.util.List<TestServer.Raw> conns = new java.util.ArrayList<>();
+            TestServer.Raw control = master.raw();
+            conns.add(control);
+            control.command("DFLY", "HELLO");
+            String head = control.line();
+            assertTrue(head.startsWith("*3"), head);
+            assertEquals(":2", control.line()); // the master's shard count
+            control.line();
+            String session = control.line();
+            control.line();
+            control.line();
+            for (int shard = 0; shard < 2; shard++) {
+                TestServer.Raw flow = master.raw();
+                flow.command("DFLY", "FLOW", session, Integer.toString(shard));
+                assertEquals("+OK", flow.line());
+                conns.add(flow);
+            }
+            control.command("DFLY", "SYNC", session, "?", "-1", "-1");
+            assertTrue(control.line().startsWith("+FULLRESYNC"));
+            for (TestServer.Raw c : conns) {
+                c.close();
+            }
+            TestServer.await("the sync's snapshot to end", LONG,
+                    () -> m.info("persistence").contains("damselfly_snapshots_in_progress:0"));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 50_000; i++) { // every bucket of both shards: none waits on a dead cut
+                m.set("k" + i, "w" + i);
+            }
+            assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "writes stalled on an abandoned cut");
+            assertEquals(0, field(m, "connected_slaves"));
+        }
+    }
 }

@@ -345,6 +345,10 @@ public final class NativeMaster {
                 }
             }
             closeQuietly(control);
+            Snapshot snap = snapshot;
+            if (snap != null) {
+                snapshots.done(snap); // a sync cut short: no snapshot left counted in progress
+            }
         }
 
         long lagMs() {
@@ -632,9 +636,11 @@ public final class NativeMaster {
         s.flowsIn.countDown();
         try {
             if (!s.started.await(60, TimeUnit.SECONDS) || s.closedWhy != null) {
+                abandon(f);
                 return;
             }
         } catch (InterruptedException e) {
+            abandon(f);
             return;
         }
         Thread acks = Thread.ofVirtual().name("damselfly-flow-acks-" + f.shard).start(() -> readAcks(f, in));
@@ -642,7 +648,12 @@ public final class NativeMaster {
         byte[] h = new byte[Frames.HEADER];
         try {
             Frames.header(h, (byte) 'B', f.startLsn, f.startPos, 0, s.full ? 1 : 0, 0, 0);
-            out.write(h);
+            try {
+                out.write(h);
+            } catch (IOException e) {
+                abandon(f);
+                throw e;
+            }
             if (s.full) {
                 sendSnapshot(f, log, out);
             }
@@ -663,6 +674,14 @@ public final class NativeMaster {
         } finally {
             acks.interrupt();
             s.close(s.closedWhy != null ? s.closedWhy : "flow ended");
+        }
+    }
+
+    /** A flow that will not stream its shard's part of the session's snapshot lets the shard go. */
+    private void abandon(Flow f) {
+        Snapshot snap = f.session.snapshot;
+        if (snap != null && f.session.full) {
+            snap.abandonShard(f.shard);
         }
     }
 

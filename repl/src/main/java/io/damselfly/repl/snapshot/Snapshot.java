@@ -144,6 +144,19 @@ public final class Snapshot {
         }
     }
 
+    /**
+     * A flow that will never stream its shard (its session ended first): the shard's cut stops
+     * and leaves the shard's write hook, so writes there stop serialising for it.
+     */
+    public void abandonShard(int shard) {
+        ShardCut cut = cuts[shard];
+        if (cut != null) {
+            cut.fail();
+            cut.queue().clear();
+            registry.finish(cut);
+        }
+    }
+
     private final java.util.concurrent.atomic.AtomicLongArray dbSizes = new java.util.concurrent.atomic.AtomicLongArray(16);
     private final java.util.concurrent.atomic.AtomicLongArray dbExpires = new java.util.concurrent.atomic.AtomicLongArray(16);
 
