@@ -147,16 +147,31 @@ public final class FlowLog {
      */
     public long append(byte kind, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
         long l = lsn + 1;
+        if (len <= Frames.CHUNK) {
+            appendFrame(kind, l, txid, db, parts, hop, payload, off, len);
+            return l;
+        }
+        // a big record goes in pieces of CHUNK bytes, all with its LSN, the last of its own kind;
+        // published once, whole
+        while (len > Frames.CHUNK) {
+            writeFrame(Frames.PIECE, l, txid, db, parts, hop, payload, off, Frames.CHUNK);
+            off += Frames.CHUNK;
+            len -= Frames.CHUNK;
+        }
         appendFrame(kind, l, txid, db, parts, hop, payload, off, len);
         return l;
     }
 
-    /** Appends a frame with a given LSN (a replica mirroring its master's flow); on the writer's thread. */
-    void appendFrame(byte kind, long frameLsn, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
+    private void writeFrame(byte kind, long frameLsn, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
         Frames.header(header, kind, frameLsn, txid, db, parts, hop, len);
         beginFrame(frameLsn);
         write(header, 0, header.length);
         write(payload, off, len);
+    }
+
+    /** Appends a frame with a given LSN (a replica mirroring its master's flow); on the writer's thread. */
+    void appendFrame(byte kind, long frameLsn, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
+        writeFrame(kind, frameLsn, txid, db, parts, hop, payload, off, len);
         lsn = frameLsn;
         tail.lastWriteMs = System.currentTimeMillis();
         END_LSN.setRelease(this, frameLsn);
@@ -319,14 +334,23 @@ public final class FlowLog {
         if (fromLsn > lsn + 1) {
             return null;
         }
+        // from the last block whose first frame is older than the one wanted (a big record's
+        // pieces share its LSN: a block may start in the middle of one), else the first that
+        // starts with it; then the first frame with that LSN is its first piece
         Block start = null;
+        Block equal = null;
         for (Block b = head; b != null; b = b.next) {
-            if (b.firstLsn >= 0 && b.firstLsn <= fromLsn) {
+            if (b.firstLsn >= 0 && b.firstLsn < fromLsn) {
                 start = b;
+            } else if (b.firstLsn == fromLsn && equal == null) {
+                equal = b;
             }
             if (b.firstLsn > fromLsn) {
                 break;
             }
+        }
+        if (start == null) {
+            start = equal;
         }
         if (start == null) {
             return null;

@@ -19,7 +19,8 @@ import java.io.OutputStream;
  * {@link #END} (a shard released a multi-shard operation: its part is complete), {@link #MARKER}
  * (a common point of every flow: payload marker id and this flow's byte position),
  * {@link #SNAPSHOT} (RDB-encoded entries of the full sync), {@link #SYNCED} (the full sync of this
- * flow is complete; stable sync follows). Replica to master: {@link #ACK} (lsn: the last frame
+ * flow is complete; stable sync follows), {@link #PIECE} (the leading 64 KiB pieces of a bigger
+ * record, whose last frame is the record itself). Replica to master: {@link #ACK} (lsn: the last frame
  * applied; txid: the replica's node offset).
  */
 public final class Frames {
@@ -31,6 +32,9 @@ public final class Frames {
     public static final byte SNAPSHOT = 'S';
     public static final byte SYNCED = 'F';
     public static final byte ACK = 'A';
+    /** A piece of a big record (more than {@link #CHUNK} bytes): the pieces and the record's last frame share its header fields. */
+    public static final byte PIECE = 'C';
+    public static final int CHUNK = 64 * 1024;
 
     /** Marker flag: the replica acknowledges at once (WAIT, a takeover). */
     public static final int ACK_NOW = 1;

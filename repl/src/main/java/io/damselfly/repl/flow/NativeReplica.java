@@ -261,6 +261,14 @@ public final class NativeReplica {
     /** Whether the last session left no operation half-received (a promotion may vouch for its log). */
     public boolean clean() {
         TxMerge m = merge;
+        FlowState[] fs = current;
+        if (fs != null) {
+            for (FlowState f : fs) {
+                if (f.pieces.size() > 0) {
+                    return false; // a big record half received: in our logs, not in our data
+                }
+            }
+        }
         return m == null || m.idle();
     }
 
@@ -312,6 +320,9 @@ public final class NativeReplica {
         volatile long lsn;
         volatile boolean synced;
         boolean ackAfterEnd;
+        /** The pieces of a big record read so far. */
+        final java.io.ByteArrayOutputStream pieces = new java.io.ByteArrayOutputStream();
+        final java.util.List<byte[]> rawPieces = new java.util.ArrayList<>();
         int[] keyScratch = new int[16];
 
         FlowState(int index, DataInputStream in, OutputStream out) {
@@ -545,10 +556,33 @@ public final class NativeReplica {
         byte[] payload = new byte[len];
         f.in.readFully(payload);
         if (mirror) {
+            // into our own log as received; a big record's pieces only once it is whole (a
+            // resumed flow sends a half-received record again from its first piece)
             byte[] raw = new byte[Frames.HEADER + len];
             System.arraycopy(h, 0, raw, 0, Frames.HEADER);
             System.arraycopy(payload, 0, raw, Frames.HEADER, len);
-            logs.log(f.index).appendRaw(raw, 0, raw.length);
+            if (kind == Frames.PIECE) {
+                f.rawPieces.add(raw);
+            } else {
+                for (byte[] piece : f.rawPieces) {
+                    logs.log(f.index).appendRaw(piece, 0, piece.length);
+                }
+                f.rawPieces.clear();
+                logs.log(f.index).appendRaw(raw, 0, raw.length);
+            }
+        }
+        if (kind == Frames.PIECE) {
+            // a big record's leading pieces: gathered until its last frame (bounded by proto-max-bulk-len)
+            if (f.pieces.size() + (long) len > engine.settings().protoMaxBulkLen.number() + 1024) {
+                throw new IOException("flow " + f.index + ": a record larger than proto-max-bulk-len");
+            }
+            f.pieces.writeBytes(payload);
+            return;
+        }
+        if (f.pieces.size() > 0) {
+            f.pieces.writeBytes(payload);
+            payload = f.pieces.toByteArray();
+            f.pieces.reset();
         }
         TxMerge.Item it = new TxMerge.Item(kind, Frames.lsn(h, 0), Frames.txid(h, 0), Frames.db(h, 0),
                 Frames.parts(h, 0), Frames.hop(h, 0), payload, f.index);
