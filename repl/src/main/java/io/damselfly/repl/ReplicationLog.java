@@ -87,7 +87,7 @@ public final class ReplicationLog {
      * operation, or any record queued behind one), the end of an operation's part (the shard
      * released its locks), or a snapshot's cut.
      */
-    private record Held(int kind, int db, long txid, int hop, int shard, byte[] resp) {
+    private record Held(int kind, int db, long txid, int hop, int shard, byte[] resp) implements RespArgs.Part {
     }
 
     /** A multi-shard operation whose records are being collected. */
@@ -477,7 +477,7 @@ public final class ReplicationLog {
         }
         List<Held> ops = new ArrayList<>(records);
         ops.sort((a, b) -> Integer.compare(a.hop, b.hop)); // stable: a shard's records keep their order
-        ops = dropRepeatedDatabaseWide(ops);
+        ops = RespArgs.dropRepeatedDatabaseWide(ops);
         if (ops.size() > 1) {
             byte[] joined = joined(ops);
             if (joined != null) {
@@ -492,27 +492,6 @@ public final class ReplicationLog {
         if (ops.size() > 1) {
             append(EXEC, 0, EXEC.length);
         }
-    }
-
-    /** FLUSHALL, FLUSHDB and SWAPDB are journaled by every shard in the same hop: keep one. */
-    private static List<Held> dropRepeatedDatabaseWide(List<Held> ops) {
-        List<Held> out = new ArrayList<>(ops.size());
-        for (Held h : ops) {
-            if (!out.isEmpty()) {
-                Held last = out.get(out.size() - 1);
-                if (last.hop == h.hop && last.shard != h.shard && last.db == h.db && Arrays.equals(last.resp, h.resp)
-                        && databaseWide(h.resp)) {
-                    continue;
-                }
-            }
-            out.add(h);
-        }
-        return out;
-    }
-
-    private static boolean databaseWide(byte[] resp) {
-        String name = RespArgs.name(resp).toLowerCase(java.util.Locale.ROOT);
-        return name.equals("flushall") || name.equals("flushdb") || name.equals("swapdb");
     }
 
     /** The parts of one cross-shard MSET, DEL or UNLINK (one per shard, one hop, one db) as one command. */

@@ -1,14 +1,84 @@
 package io.damselfly.repl;
 
-import java.nio.charset.StandardCharsets;
+import io.damselfly.engine.command.Request;
 
-/** Reading a journal record (one command as a RESP array of bulk strings) without parsing it whole. */
-final class RespArgs {
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reading a journal record (one command as a RESP array of bulk strings) without parsing it
+ * whole; shared by the Redis stream's merge (ReplicationLog) and the native replica.
+ */
+public final class RespArgs {
     private RespArgs() {
     }
 
+    /** A record of one shard in a multi-shard operation, as both merges hold it. */
+    public interface Part {
+        int hop();
+
+        int shard();
+
+        int db();
+
+        byte[] resp();
+    }
+
+    /**
+     * FLUSHALL, FLUSHDB and SWAPDB are journaled by every shard in the same hop: keep one of each
+     * run ({@code ops} sorted by hop; a second one in a later hop is a command of its own).
+     */
+    public static <T extends Part> List<T> dropRepeatedDatabaseWide(List<T> ops) {
+        List<T> out = new ArrayList<>(ops.size());
+        for (T h : ops) {
+            if (!out.isEmpty()) {
+                T last = out.get(out.size() - 1);
+                if (last.hop() == h.hop() && last.shard() != h.shard() && last.db() == h.db()
+                        && Arrays.equals(last.resp(), h.resp()) && databaseWide(h.resp())) {
+                    continue;
+                }
+            }
+            out.add(h);
+        }
+        return out;
+    }
+
+    private static boolean databaseWide(byte[] resp) {
+        String name = name(resp).toLowerCase(java.util.Locale.ROOT);
+        return name.equals("flushall") || name.equals("flushdb") || name.equals("swapdb");
+    }
+
+    /**
+     * The record as a request whose arguments point into {@code resp} (no copy): it must stay
+     * unchanged while the request is in use.
+     */
+    public static Request request(byte[] resp) throws IOException {
+        int argc = argc(resp);
+        int[] off = new int[argc];
+        int[] len = new int[argc];
+        int i = afterHeader(resp);
+        for (int a = 0; a < argc; a++) {
+            if (resp[i] != '$') {
+                throw new IOException("a malformed record");
+            }
+            i++;
+            int n = 0;
+            while (resp[i] != '\r') {
+                n = n * 10 + (resp[i++] - '0');
+            }
+            i += 2;
+            off[a] = i;
+            len[a] = n;
+            i += n + 2;
+        }
+        return new Request().set(resp, off, len, 0, argc);
+    }
+
     /** The argument count of {@code *<argc>\r\n...}. */
-    static int argc(byte[] resp) {
+    public static int argc(byte[] resp) {
         int n = 0;
         for (int i = 1; resp[i] != '\r'; i++) {
             n = n * 10 + (resp[i] - '0');
@@ -36,7 +106,7 @@ final class RespArgs {
     }
 
     /** The command name, as written. */
-    static String name(byte[] resp) {
+    public static String name(byte[] resp) {
         int i = afterHeader(resp) + 1;
         int len = 0;
         while (resp[i] != '\r') {

@@ -132,6 +132,14 @@ class NativeReplicationTest {
             for (int i = 0; i < 500; i++) {
                 ReplicationTest.Writer.step(m, "after:", i);
             }
+            // a database-wide command twice in one block: every shard journals each; both apply
+            m.select(5);
+            Transaction t = m.multi();
+            t.sendCommand(redis.clients.jedis.Protocol.Command.FLUSHDB, new String[0]);
+            t.set("written-between", "1");
+            t.sendCommand(redis.clients.jedis.Protocol.Command.FLUSHDB, new String[0]);
+            t.exec();
+            m.select(0);
             for (Jedis r : List.of(j1, j3, j4)) {
                 assertCaughtUp(m, r);
             }

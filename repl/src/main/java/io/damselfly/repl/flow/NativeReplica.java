@@ -608,7 +608,7 @@ public final class NativeReplica {
             return;
         }
         if (it.kind == Frames.RECORD) {
-            Request r = parse(it.payload);
+            Request r = io.damselfly.repl.RespArgs.request(it.payload);
             CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
             int shard = -1;
             if (spec != null && spec.route() == CommandSpec.Route.KEYS) {
@@ -637,30 +637,6 @@ public final class NativeReplica {
         }
     }
 
-    private static Request parse(byte[] resp) throws IOException {
-        int i = 1;
-        int argc = 0;
-        while (resp[i] != '\r') {
-            argc = argc * 10 + (resp[i++] - '0');
-        }
-        i += 2;
-        byte[][] args = new byte[argc][];
-        for (int a = 0; a < argc; a++) {
-            if (resp[i] != '$') {
-                throw new IOException("a malformed record in the flow");
-            }
-            i++;
-            int len = 0;
-            while (resp[i] != '\r') {
-                len = len * 10 + (resp[i++] - '0');
-            }
-            i += 2;
-            args[a] = java.util.Arrays.copyOfRange(resp, i, i + len);
-            i += len + 2;
-        }
-        return Request.of(args);
-    }
-
     private static byte[] select(int db, byte[] command) {
         byte[] d = Integer.toString(db).getBytes(StandardCharsets.US_ASCII);
         byte[] head = ("*2\r\n$6\r\nSELECT\r\n$" + d.length + "\r\n" + db + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -673,35 +649,15 @@ public final class NativeReplica {
     private static final byte[] MULTI = "*1\r\n$5\r\nMULTI\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EXEC = "*1\r\n$4\r\nEXEC\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    /** An operation's records as one MULTI/EXEC (each with its database), repeated database-wide commands once. */
+    /** An operation's records (sorted by hop) as one MULTI/EXEC, each with its database, as the Redis stream writes it. */
     private static byte[] transaction(List<TxMerge.Item> records) {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         b.writeBytes(MULTI);
-        java.util.Set<String> once = new java.util.HashSet<>();
-        for (TxMerge.Item it : records) {
-            String name = name(it.payload);
-            if (name.equals("flushall") || name.equals("flushdb") || name.equals("swapdb")) {
-                if (!once.add(it.db + " " + new String(it.payload, StandardCharsets.ISO_8859_1))) {
-                    continue; // every shard journaled it; it applies to all of ours at once
-                }
-            }
+        for (TxMerge.Item it : io.damselfly.repl.RespArgs.dropRepeatedDatabaseWide(records)) {
             b.writeBytes(select(it.db, it.payload));
         }
         b.writeBytes(EXEC);
         return b.toByteArray();
-    }
-
-    private static String name(byte[] resp) {
-        int i = 1;
-        while (resp[i] != '\n') {
-            i++;
-        }
-        i += 2;
-        int len = 0;
-        while (resp[i] != '\r') {
-            len = len * 10 + (resp[i++] - '0');
-        }
-        return new String(resp, i + 2, len, StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Runs commands through the stream client and waits until they applied everywhere. */

@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class TxMerge {
     /** One frame of a lane, held or queued. */
-    static final class Item {
+    static final class Item implements io.damselfly.repl.RespArgs.Part {
         final byte kind;
         final long lsn;
         final long txid;
@@ -39,6 +39,26 @@ final class TxMerge {
             this.hop = hop;
             this.payload = payload;
             this.lane = lane;
+        }
+
+        @Override
+        public int hop() {
+            return hop;
+        }
+
+        @Override
+        public int shard() {
+            return lane;
+        }
+
+        @Override
+        public int db() {
+            return db;
+        }
+
+        @Override
+        public byte[] resp() {
+            return payload;
         }
     }
 
