@@ -161,10 +161,16 @@ public final class Engine {
      */
     public void pauseWrites(boolean on) {
         writesPaused = on;
-        if (!on) {
-            for (int s = 0; s < shards(); s++) {
-                post(s, Worker::releasePaused);
-            }
+        // expiry deletes (and journals) too: held on every shard while paused, as Redis's write
+        // pause does, so nothing is written after a handover's last marker. Each shard takes the
+        // hold before anything its caller sends it later (an all-shard marker, say).
+        for (int s = 0; s < shards(); s++) {
+            post(s, w -> {
+                w.shard().holdExpiry(on);
+                if (!on) {
+                    w.releasePaused();
+                }
+            });
         }
     }
 

@@ -107,7 +107,7 @@ public final class Keyspace {
     private boolean expiredAt(long address) {
         MemorySegment page = page(address);
         long o = address & Slab.OFFSET_MASK;
-        return (Entry.flags(page, o) & Entry.EXPIRES) != 0 && !shard.replicaMode
+        return (Entry.flags(page, o) & Entry.EXPIRES) != 0 && !shard.replicaMode && !shard.expiryHeld
                 && Entry.expireAt(page, o) <= shard.now;
     }
 

@@ -181,6 +181,13 @@ public final class Shard {
         this.replicaMode = on;
     }
 
+    /** Writes are paused (FAILOVER, REPLTAKEOVER): keys past their deadline are not deleted meanwhile. */
+    boolean expiryHeld;
+
+    public void holdExpiry(boolean on) {
+        this.expiryHeld = on;
+    }
+
     public void listener(ModificationListener listener) {
         this.listener = listener;
     }
