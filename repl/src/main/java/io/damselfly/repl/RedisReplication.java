@@ -159,7 +159,7 @@ public final class RedisReplication implements Replication {
                 });
             }
         }
-        nativeMaster.dfly(c, linkUp(), link != null);
+        nativeMaster.dfly(c, link != null, nativeLink());
     }
 
     /** Stops the link and the cron (server shutdown). */
@@ -912,11 +912,11 @@ public final class RedisReplication implements Replication {
             String askOffset = known ? Long.toString(log.offset() + 1) : "-1";
             boolean handover = failover;
             if (handover) {
-                send(out, "PSYNC", askId, askOffset, "FAILOVER");
+                LinkIo.send(out, "PSYNC", askId, askOffset, "FAILOVER");
             } else {
-                send(out, "PSYNC", askId, askOffset);
+                LinkIo.send(out, "PSYNC", askId, askOffset);
             }
-            String reply = line(in);
+            String reply = LinkIo.line(in);
             if (handover) {
                 failover = false;
                 if (reply.startsWith("-")) {
@@ -947,7 +947,7 @@ public final class RedisReplication implements Replication {
             String masterId = parts[1];
             long offset = Long.parseLong(parts[2].trim());
             state = "sync";
-            String head = line(in);
+            String head = LinkIo.line(in);
             LOG.info("Full resync from master: {}:{} ({})", masterId, offset, head);
             syncTotal = head.startsWith("$EOF:") ? -1 : Long.parseLong(head.substring(1).trim());
             lastIoMs = System.currentTimeMillis();
@@ -1005,20 +1005,23 @@ public final class RedisReplication implements Replication {
          * Redis protocol. Returns false to go on with PSYNC.
          */
         private boolean tryNative(Socket s, InputStream in, OutputStream out) throws IOException {
-            send(out, "DFLY", "HELLO");
-            String head = line(in);
+            LinkIo.send(out, "DFLY", "HELLO");
+            String head = LinkIo.line(in);
+            if (head.equals("-" + io.damselfly.repl.flow.NativeMaster.BUSY_REPLICA)) {
+                throw new IOException("the master is a native replica for now: " + head); // retried with back-off
+            }
             if (!head.startsWith("*3")) {
-                // a redis-server, or a Damselfly replica (which serves the Redis protocol only
-                // when it follows its own master by it; else it refuses PSYNC too, and we retry)
+                // a redis-server, or a Damselfly replica that follows its own master by the Redis
+                // protocol (a chain's middle node): go on with PSYNC
                 nativeReplica.becoming(false, false); // the Redis protocol: no native history here
                 nativeMaster.recording(false);
                 return false;
             }
-            String shards = line(in);
-            line(in);
-            String session = line(in);
-            line(in);
-            String id = line(in);
+            String shards = LinkIo.line(in);
+            LinkIo.line(in);
+            String session = LinkIo.line(in);
+            LinkIo.line(in);
+            String id = LinkIo.line(in);
             nativeMode = true;
             try {
                 nativeReplica.session(host, port, in, out, Long.parseLong(shards.substring(1)), session, id,
@@ -1142,7 +1145,7 @@ public final class RedisReplication implements Replication {
 
         private void acks(OutputStream out) {
             try {
-                send(out, "REPLCONF", "ACK", Long.toString(offset()));
+                LinkIo.send(out, "REPLCONF", "ACK", Long.toString(offset()));
                 while (!stopped && !Thread.currentThread().isInterrupted()) {
                     LockSupport.parkNanos(1_000_000_000L);
                     if (Thread.currentThread().isInterrupted()) {
@@ -1161,7 +1164,7 @@ public final class RedisReplication implements Replication {
                         return;
                     }
                     synchronized (out) {
-                        send(out, "REPLCONF", "ACK", Long.toString(offset()));
+                        LinkIo.send(out, "REPLCONF", "ACK", Long.toString(offset()));
                     }
                 }
             } catch (IOException e) {
@@ -1170,8 +1173,8 @@ public final class RedisReplication implements Replication {
         }
 
         private void expect(InputStream in, OutputStream out, String... command) throws IOException {
-            send(out, command);
-            String reply = line(in);
+            LinkIo.send(out, command);
+            String reply = LinkIo.line(in);
             if (reply.startsWith("-") && !(command[0].equals("REPLCONF") && command[1].equals("capa"))) {
                 throw new IOException("master replied to " + command[0] + ": " + reply);
             }
@@ -1182,35 +1185,6 @@ public final class RedisReplication implements Replication {
     private static final class NotEmpty extends RuntimeException {
         NotEmpty() {
             super(null, null, false, false);
-        }
-    }
-
-    private static void send(OutputStream out, String... args) throws IOException {
-        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) {
-            byte[] b = a.getBytes(StandardCharsets.UTF_8);
-            sb.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
-        }
-        out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
-    /** A reply line, skipping the empty lines a master sends to keep the link alive while it prepares. */
-    private static String line(InputStream in) throws IOException {
-        while (true) {
-            StringBuilder sb = new StringBuilder();
-            int c;
-            while ((c = in.read()) != '\n') {
-                if (c < 0) {
-                    throw new IOException("connection closed by the master");
-                }
-                if (c != '\r') {
-                    sb.append((char) c);
-                }
-            }
-            if (sb.length() > 0) {
-                return sb.toString();
-            }
         }
     }
 

@@ -208,6 +208,9 @@ public final class NativeMaster {
 
     private static final byte[] resp0 = new byte[0];
 
+    /** DFLY HELLO's answer on a replica that follows its own master natively: ask again later. */
+    public static final String BUSY_REPLICA = "ERR this server is a native replica and serves no replica now; retry";
+
     // ------------------------------------------------------------------ markers
 
     /**
@@ -215,6 +218,15 @@ public final class NativeMaster {
      * the node offset it stands for. Blocks: call from a virtual thread.
      */
     public long marker(boolean ackNow) {
+        synchronized (markerLock) {
+            return writeMarker(ackNow);
+        }
+    }
+
+    /** Markers one at a time; a takeover holds it throughout, so none lands after its last one. */
+    private final Object markerLock = new Object();
+
+    private long writeMarker(boolean ackNow) {
         if (!recording) {
             return offset();
         }
@@ -264,7 +276,7 @@ public final class NativeMaster {
                 long now = System.currentTimeMillis();
                 if (!sessions.isEmpty()) {
                     lastSessionMs = now;
-                    if (!takingOver && now - lastMarker >= engine.settings().get("replica-marker-period").number()) {
+                    if (now - lastMarker >= engine.settings().get("replica-marker-period").number()) {
                         marker(false);
                         lastMarker = System.currentTimeMillis();
                     }
@@ -400,14 +412,16 @@ public final class NativeMaster {
     }
 
     /** DFLY HELLO | FLOW session shard | SYNC session logid lsn... ; on the client's worker. */
-    public void dfly(CommandContext c, boolean replicaLinkUp, boolean isReplica) {
+    public void dfly(CommandContext c, boolean isReplica, boolean nativeLink) {
         var r = c.req;
         if (r.is(1, "hello")) {
-            if (isReplica) {
-                c.reply.error("ERR native replication is served by masters only; use the Redis protocol to chain");
+            if (nativeLink) {
+                // a native replica for now (perhaps a moment from its promotion, as in a takeover):
+                // the asking link retries rather than settle for the Redis protocol
+                c.reply.error(BUSY_REPLICA);
                 return;
             }
-            if (mirroring) {
+            if (isReplica) {
                 c.reply.error("ERR native replication is served by masters only; use the Redis protocol to chain");
                 return;
             }
@@ -517,13 +531,9 @@ public final class NativeMaster {
         out.flush();
         s.started.countDown();
         // the control connection stays open; it carries REPLTAKEOVER's request
-        DataInputStream din = new DataInputStream(in);
         try {
             while (s.closedWhy == null) {
-                String line = readLine(din);
-                if (line == null) {
-                    break;
-                }
+                String line = io.damselfly.repl.LinkIo.line(in); // throws once the replica is gone
                 if (line.startsWith("TAKEOVER ")) {
                     takeover(s, Long.parseLong(line.substring(9).trim()), out);
                 }
@@ -533,38 +543,32 @@ public final class NativeMaster {
         }
     }
 
-    private static String readLine(DataInputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int ch;
-        while ((ch = in.read()) != '\n') {
-            if (ch < 0) {
-                return null;
-            }
-            if (ch != '\r') {
-                sb.append((char) ch);
-            }
-        }
-        return sb.toString();
-    }
-
     /** Every flow resumes at the LSN after the replica's when every log still holds it, and the id matches. */
     private boolean tryPartial(Session s, String id, long[] want) {
-        long[] limit = null;
+        long[] limit;
         if (id.equals(logId)) {
             limit = null;
         } else if (id.equals(logId2) && switchLsn != null) {
             limit = switchLsn;
         } else {
+            if (!id.equals("?")) {
+                LOG.info("Native partial resync of {}:{} refused: log id {} is not ours ({}, {})", s.ip, s.port, id,
+                        logId, logId2);
+            }
             return false;
         }
         FlowLog.Cursor[] cursors = new FlowLog.Cursor[logs.length];
         for (int i = 0; i < logs.length; i++) {
-            if (want[i] < 0 || (limit != null && want[i] > limit[i])) {
-                detachAll(cursors);
-                return false;
+            String why = null;
+            if (want[i] < 0) {
+                why = "no position";
+            } else if (limit != null && want[i] > limit[i]) {
+                why = "lsn " + want[i] + " is past our switch at " + limit[i];
+            } else if ((cursors[i] = logs[i].cursorAt(want[i] + 1)) == null) {
+                why = "lsn " + (want[i] + 1) + " is not in the backlog (" + logs[i].firstLsn() + ".." + logs[i].publishedLsn() + ")";
             }
-            cursors[i] = logs[i].cursorAt(want[i] + 1);
-            if (cursors[i] == null) {
+            if (why != null) {
+                LOG.info("Native partial resync of {}:{} refused on shard {}: {}", s.ip, s.port, i, why);
                 detachAll(cursors);
                 return false;
             }
@@ -897,12 +901,17 @@ public final class NativeMaster {
      * follow the replica (writes paused until then get -READONLY). On a timeout writes resume.
      */
     private void takeover(Session s, long timeoutMs, OutputStream out) throws IOException {
+        synchronized (markerLock) { // no other marker meanwhile: the replica must end exactly at our logs' ends
+            takeoverLocked(s, timeoutMs, out);
+        }
+    }
+
+    private void takeoverLocked(Session s, long timeoutMs, OutputStream out) throws IOException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         LOG.info("Takeover requested by replica {}:{}", s.ip, s.port);
         engine.pauseWrites(true);
         try {
-            takingOver = true; // no periodic marker now: the replica must stand exactly at our logs' ends
-            long target = marker(true);
+            long target = writeMarker(true);
             boolean done = false;
             while (System.currentTimeMillis() < deadline && s.closedWhy == null) {
                 if (s.ackOffset >= target && caughtUp(s)) {
@@ -927,12 +936,9 @@ public final class NativeMaster {
             }
             LOG.info("Takeover: this server now follows {}:{}", s.ip, s.port);
         } finally {
-            takingOver = false;
             engine.pauseWrites(false);
         }
     }
-
-    private volatile boolean takingOver;
 
     /** Every flow of the session acknowledged the last frame of its log. */
     private boolean caughtUp(Session s) {

@@ -4,6 +4,8 @@ import io.damselfly.engine.command.CommandSpec;
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.exec.Engine;
 import io.damselfly.engine.exec.InternalClient;
+import io.damselfly.repl.LinkIo;
+import io.damselfly.repl.RespArgs;
 import io.damselfly.repl.rdb.KeyWrites;
 import io.damselfly.repl.rdb.RdbIn;
 import io.damselfly.repl.rdb.RdbReader;
@@ -44,7 +46,6 @@ public final class NativeReplica {
     private volatile long[] applied = new long[0];
     private volatile long offset;
     private volatile boolean stable;
-    private volatile boolean syncing;
     private volatile int masterShards;
     private volatile TxMerge merge;
     private volatile Socket[] sockets = new Socket[0];
@@ -87,10 +88,6 @@ public final class NativeReplica {
 
     public boolean stable() {
         return stable;
-    }
-
-    public boolean syncing() {
-        return syncing;
     }
 
     /** The lag per flow (INFO on the replica). */
@@ -157,8 +154,8 @@ public final class NativeReplica {
                 s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, engine.settings().get("repl-timeout").number() * 1000));
                 ins[i] = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
                 outs[i] = new BufferedOutputStream(s.getOutputStream(), 256);
-                send(outs[i], "DFLY", "FLOW", session, Integer.toString(i));
-                String ok = line(ins[i]);
+                LinkIo.send(outs[i], "DFLY", "FLOW", session, Integer.toString(i));
+                String ok = LinkIo.line(ins[i]);
                 if (!ok.startsWith("+OK")) {
                     throw new IOException("flow " + i + " refused: " + ok);
                 }
@@ -171,8 +168,8 @@ public final class NativeReplica {
             for (int i = 0; i < n; i++) {
                 sync[4 + i] = Long.toString(resumeAt[i]);
             }
-            send(out, sync);
-            String reply = line(in);
+            LinkIo.send(out, sync);
+            String reply = LinkIo.line(in);
             boolean full;
             if (reply.startsWith("+CONTINUE")) {
                 full = false;
@@ -188,7 +185,6 @@ public final class NativeReplica {
             }
             boolean mirror = n == engine.shards();
             if (full) {
-                syncing = true;
                 stable = false;
                 link.state("sync");
                 masterLogId = "?"; // until every flow is through: a break now means a full sync again
@@ -212,7 +208,6 @@ public final class NativeReplica {
                     }
                 }
             }
-            syncing = false;
             stable = false;
         }
     }
@@ -318,7 +313,6 @@ public final class NativeReplica {
         final byte[] h = new byte[Frames.HEADER];
         final byte[] ackBuf = new byte[Frames.HEADER];
         volatile long lsn;
-        volatile boolean synced;
         boolean ackAfterEnd;
         /** The pieces of a big record read so far. */
         final java.io.ByteArrayOutputStream pieces = new java.io.ByteArrayOutputStream();
@@ -347,7 +341,8 @@ public final class NativeReplica {
 
     private volatile FlowState[] current;
     private volatile InternalClient streamTx;
-    private volatile long[] streamFed;
+    /** Bytes handed to the stream client (guarded by this object). */
+    private long streamFed;
 
     /** Markers seen per flow: a marker's offset counts once every flow applied it. */
     private final ConcurrentSkipListMap<Long, long[]> markers = new ConcurrentSkipListMap<>();
@@ -372,18 +367,18 @@ public final class NativeReplica {
         for (int i = 0; i < n; i++) {
             flows[i] = new FlowState(i, ins[i], outs[i]);
         }
-        InternalClient tx = engine.streamClient();
-        long[] fed = {0};
         current = flows;
-        streamTx = tx;
-        streamFed = fed;
+        synchronized (this) {
+            streamTx = engine.streamClient();
+            streamFed = 0;
+        }
         if (full || merge == null) {
             // a partial sync keeps what the last session held (an operation half-received, the
             // items queued behind it): the resumed flows bring the rest, nothing twice
             merge = new TxMerge(n, new TxMerge.Apply() {
                 @Override
                 public void plain(TxMerge.Item it) throws Exception {
-                    applyPlain(current[it.lane], it, streamTx, streamFed);
+                    applyPlain(current[it.lane], it);
                 }
 
                 @Override
@@ -392,7 +387,7 @@ public final class NativeReplica {
                         f.applier.drain();
                     }
                     byte[] multi = transaction(records);
-                    runStream(streamTx, streamFed, multi);
+                    runStream(multi);
                 }
             });
             markers.clear();
@@ -409,7 +404,7 @@ public final class NativeReplica {
             FlowState f = flows[i];
             threads[i] = Thread.ofVirtual().name("damselfly-flow-" + i).start(() -> {
                 try {
-                    readFlow(f, flows, mirror, synced, n, tx, fed);
+                    readFlow(f, mirror, synced);
                 } catch (Throwable e) {
                     synchronized (failure) {
                         if (failure[0] == null) {
@@ -437,8 +432,7 @@ public final class NativeReplica {
             link.io();
             if (synced.get() == n && !announced) {
                 announced = true;
-                syncing = false;
-                stable = true;
+                    stable = true;
                 masterLogId = masterId;
                 link.state("connected");
                 LOG.info("Native sync: every flow is in stable sync");
@@ -493,15 +487,13 @@ public final class NativeReplica {
         }
     }
 
-    private void readFlow(FlowState f, FlowState[] flows, boolean mirror, AtomicInteger synced, int n,
-            InternalClient tx, long[] fed) throws Exception {
+    private void readFlow(FlowState f, boolean mirror, AtomicInteger synced) throws Exception {
         DataInputStream in = f.in;
         byte[] h = f.h;
         if (!Frames.readHeader(in, h) || Frames.kind(h, 0) != 'B') {
             throw new IOException("flow " + f.index + " did not start");
         }
         long startLsn = Frames.lsn(h, 0);
-        long startPos = Frames.txid(h, 0);
         boolean full = Frames.parts(h, 0) == 1;
         FlowLog own = mirror ? logs.log(f.index) : null;
         if (full) {
@@ -509,13 +501,12 @@ public final class NativeReplica {
                 own.resetTo(startLsn);
             }
             f.lsn = startLsn;
-            RdbIn rdb = new RdbIn(new SnapshotInput(f, flows, mirror, tx, fed), 64 * 1024);
+            RdbIn rdb = new RdbIn(new SnapshotInput(f, mirror), 64 * 1024);
             RdbReader.read(rdb, new Entries(f));
             f.applier.flush();
             if (!Frames.readHeader(in, h) || Frames.kind(h, 0) != Frames.SYNCED) {
                 throw new IOException("flow " + f.index + ": expected the end of the snapshot");
             }
-            f.synced = true;
             synced.incrementAndGet();
         } else {
             f.lsn = startLsn;
@@ -533,7 +524,7 @@ public final class NativeReplica {
             if (!Frames.readHeader(in, h)) {
                 throw new IOException("flow " + f.index + " closed by the master");
             }
-            frame(f, flows, mirror, tx, fed, startPos);
+            frame(f, mirror);
         }
     }
 
@@ -545,8 +536,7 @@ public final class NativeReplica {
     }
 
     /** One frame after the header in {@code f.h}: a record, an end, a marker. */
-    private void frame(FlowState f, FlowState[] flows, boolean mirror, InternalClient tx, long[] fed, long startPos)
-            throws Exception {
+    private void frame(FlowState f, boolean mirror) throws Exception {
         byte[] h = f.h;
         int len = Frames.length(h, 0);
         byte kind = Frames.kind(h, 0);
@@ -588,7 +578,7 @@ public final class NativeReplica {
                 Frames.parts(h, 0), Frames.hop(h, 0), payload, f.index);
         f.lsn = it.lsn; // received: applied, or held by the merge, which a partial sync keeps
         if (merge.offer(it)) {
-            applyPlain(f, it, tx, fed);
+            applyPlain(f, it);
         }
         if (kind == Frames.END && f.ackAfterEnd) {
             f.ackAfterEnd = false;
@@ -597,7 +587,7 @@ public final class NativeReplica {
     }
 
     /** A record outside any multi-shard operation, or a marker, on its flow's replica shards. */
-    private void applyPlain(FlowState f, TxMerge.Item it, InternalClient tx, long[] fed) throws Exception {
+    private void applyPlain(FlowState f, TxMerge.Item it) throws Exception {
         if (it.kind == Frames.MARKER) {
             f.applier.drain();
             check(f);
@@ -608,7 +598,7 @@ public final class NativeReplica {
             return;
         }
         if (it.kind == Frames.RECORD) {
-            Request r = io.damselfly.repl.RespArgs.request(it.payload);
+            Request r = RespArgs.request(it.payload);
             CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
             int shard = -1;
             if (spec != null && spec.route() == CommandSpec.Route.KEYS) {
@@ -632,7 +622,7 @@ public final class NativeReplica {
                 // keyless or spread over our shards: through the transaction path, in order
                 f.applier.drain();
                 check(f);
-                runStream(tx, fed, select(it.db, it.payload));
+                runStream(select(it.db, it.payload));
             }
         }
     }
@@ -653,19 +643,20 @@ public final class NativeReplica {
     private static byte[] transaction(List<TxMerge.Item> records) {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         b.writeBytes(MULTI);
-        for (TxMerge.Item it : io.damselfly.repl.RespArgs.dropRepeatedDatabaseWide(records)) {
+        for (TxMerge.Item it : RespArgs.dropRepeatedDatabaseWide(records)) {
             b.writeBytes(select(it.db, it.payload));
         }
         b.writeBytes(EXEC);
         return b.toByteArray();
     }
 
-    /** Runs commands through the stream client and waits until they applied everywhere. */
-    private void runStream(InternalClient tx, long[] fed, byte[] bytes) throws ApplyFailure {
+    /** Runs commands through the session's stream client and waits until they applied everywhere. */
+    private void runStream(byte[] bytes) throws ApplyFailure {
+        InternalClient tx = streamTx;
         long target;
-        synchronized (fed) {
-            fed[0] += bytes.length;
-            target = fed[0];
+        synchronized (this) {
+            streamFed += bytes.length;
+            target = streamFed;
             engine.post(0, w -> tx.stream(w, bytes));
         }
         long deadline = System.currentTimeMillis() + 60_000;
@@ -694,18 +685,12 @@ public final class NativeReplica {
      */
     private final class SnapshotInput extends InputStream {
         private final FlowState f;
-        private final FlowState[] flows;
         private final boolean mirror;
-        private final InternalClient tx;
-        private final long[] fed;
         private int left;
 
-        SnapshotInput(FlowState f, FlowState[] flows, boolean mirror, InternalClient tx, long[] fed) {
+        SnapshotInput(FlowState f, boolean mirror) {
             this.f = f;
-            this.flows = flows;
             this.mirror = mirror;
-            this.tx = tx;
-            this.fed = fed;
         }
 
         @Override
@@ -726,7 +711,7 @@ public final class NativeReplica {
                     continue;
                 }
                 try {
-                    frame(f, flows, mirror, tx, fed, 0);
+                    frame(f, mirror);
                 } catch (IOException e) {
                     throw e;
                 } catch (Exception e) {
@@ -812,38 +797,11 @@ public final class NativeReplica {
 
     // ------------------------------------------------------------------ RESP on the control connection
 
-    static void send(OutputStream out, String... args) throws IOException {
-        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) {
-            byte[] b = a.getBytes(StandardCharsets.UTF_8);
-            sb.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
-        }
-        out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
-    static String line(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) != '\n') {
-            if (c < 0) {
-                throw new IOException("connection closed by the master");
-            }
-            if (c != '\r') {
-                sb.append((char) c);
-            }
-        }
-        return sb.toString();
-    }
-
     /** Reads the rest of the control connection: the master's answers to TAKEOVER. */
     public void readControl(InputStream in) {
         try {
             while (true) {
-                String l = line(in);
-                if (!l.isEmpty()) {
-                    takeoverAnswered(l);
-                }
+                takeoverAnswered(LinkIo.line(in));
             }
         } catch (IOException e) {
             takeoverAnswered("-ERR control connection closed");
