@@ -230,6 +230,71 @@ class BlockingTest extends ServerTestBase {
     }
 
     /**
+     * Blocking pops (on one key, and across shards) race pushes and cross-shard MSETs. A shard
+     * holds a key that filled until the blocking commands on their way to it have arrived; one
+     * that arrives behind a waiting push, or a transaction part the shard refuses (a later
+     * transaction already started there), must still let the shard serve, or pushes onto
+     * that key are never answered.
+     */
+    @Test
+    void blockingPopsRacingPushesNeverStallAShard() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        // MSETs first (refusals), then pushes alone: other traffic on a shard would serve its
+        // held keys by the way and hide a shard that stopped serving them
+        java.util.concurrent.atomic.AtomicBoolean msets = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<java.util.concurrent.Future<?>> work = new ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            String own = spread[k % 3];
+            boolean single = k < 4;
+            work.add(POOL.submit(() -> {
+                try (Jedis q = server.jedis()) {
+                    Calls x = new Calls(q);
+                    while (running.get()) {
+                        if (single) {
+                            x.call("BLPOP", own, "0.01");
+                        } else {
+                            x.call("BLMPOP", "0.01", "3", spread[0], spread[1], spread[2], "LEFT");
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (int k = 0; k < 3; k++) {
+            int writer = k;
+            work.add(POOL.submit(() -> {
+                try (Jedis q = server.jedis()) {
+                    Calls x = new Calls(q);
+                    for (int i = 0; running.get(); i++) {
+                        if (msets.get()) {
+                            x.call("MSET", "{" + spread[0] + "}m" + writer, "1", "{" + spread[1] + "}m" + writer, "2",
+                                    "{" + spread[2] + "}m" + writer, "3");
+                        }
+                        x.call("RPUSH", spread[i % 3], "e" + i);
+                    }
+                }
+                return null;
+            }));
+        }
+        Thread.sleep(2000);
+        msets.set(false);
+        Thread.sleep(3000);
+        running.set(false);
+        for (java.util.concurrent.Future<?> f : work) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        for (String key : spread) {
+            c.call("DEL", key);
+        }
+        for (String key : spread) {
+            CompletableFuture<Object> r = async("BLPOP", key, "0");
+            awaitBlocked(1);
+            c.call("RPUSH", key, "last");
+            assertEquals(of(key, "last"), r.get(30, TimeUnit.SECONDS), "served on " + key);
+        }
+    }
+
+    /**
      * Producers push unique elements onto three lists on three shards while consumers wait on
      * all three with BLPOP, BRPOP and BLMPOP: every element is received exactly once (a waiter
      * registered on several shards is served by one of them only).

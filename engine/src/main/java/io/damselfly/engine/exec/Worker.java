@@ -853,7 +853,11 @@ public final class Worker {
                     b.suspended = true;
                     blocked.add(b);
                 }
-                arrived(b, spec); // it waits in line here now: serving need not wait for it
+                // it waits in line here now (behind a command on its keys): serving need not
+                // wait for it, and nothing else may come to serve the keys it waits behind
+                if (arrived(b, spec)) {
+                    serveIfReady();
+                }
                 return;
             }
             ctx.req.set(b.buf, b.off, b.len, b.base[i], b.argc[i]);
@@ -1182,6 +1186,9 @@ public final class Worker {
             case TxPart.SCHEDULE -> {
                 if (tx.id < maxStarted) {
                     p.state = TxPart.REFUSED;
+                    if (tx.spec.has(CommandSpec.BLOCKING) && incomingBlocking.decrementAndGet() == 0) {
+                        serveIfReady(); // counted when scheduled; a retry counts it again
+                    }
                 } else {
                     enqueue(p);
                     acquire(p);
@@ -1747,6 +1754,13 @@ public final class Worker {
         if (w.waiting()) {
             blocking.track(w);
             engine.blockedDelta(1);
+        }
+    }
+
+    /** Serves now if keys filled and no command that just blocked is still being handed home. */
+    private void serveIfReady() {
+        if (blocking.hasReady() && justBlocked == null) {
+            serveReady();
         }
     }
 
