@@ -2,6 +2,8 @@
 # make bench-replication: a full sync of REPL_KEYS keys to an empty replica over the Redis protocol
 # (the Damselfly replica runs replication-protocol redis; make bench-native has the native one), Damselfly master ->
 # Damselfly replica beside redis-server master -> redis-server replica, in one run, alternating.
+# REPL_PROTOCOL=auto lets the Damselfly replica use native replication instead (its reading-only
+# replica is then bench/null_native_replica.py).
 #
 #   1. full sync: REPLICAOF on a fresh empty replica; time until the replica's link is up with
 #      every key loaded; the master's peak PSS (process plus children: redis-server forks for the
@@ -12,13 +14,14 @@
 #      with bench/null_replica.py, a replica that only reads (the master's own cost apart from
 #      the CPU a real replica takes on this 2-core machine).
 # Keys are 16 bytes ("key:%012d"), values 32 bytes. Environment: REPL_KEYS (2000000),
-# REPL_SECONDS (10), DAMSELFLY_THREADS (cores), BENCH_OUT (bench/last-replication.txt).
+# REPL_SECONDS (10), DAMSELFLY_THREADS (cores), REPL_PROTOCOL (redis), BENCH_OUT (bench/last-replication.txt).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 keys=${REPL_KEYS:-2000000}
 secs=${REPL_SECONDS:-10}
 threads=${DAMSELFLY_THREADS:-$(nproc)}
+protocol=${REPL_PROTOCOL:-redis}
 out=${BENCH_OUT:-bench/last-replication.txt}
 java_bin="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 gen_cp="$root/tools/target/damselfly-tools.jar:$root/tools/target/lib/*"
@@ -44,7 +47,7 @@ redis-server --port "$rm_" --bind 127.0.0.1 --save "" --appendonly no --dir "$tm
   --repl-diskless-sync-delay 0 --logfile "$tmp/rm.log" &
 rmpid=$!
 wait_ping "$dm"; wait_ping "$rm_"
-say "# replication bench $(date -u +%FT%TZ): $keys keys, damselfly threads=$threads, $(nproc) cores"
+say "# replication bench $(date -u +%FT%TZ): $keys keys, damselfly threads=$threads, replication-protocol $protocol, $(nproc) cores"
 python3 - "$keys" > "$tmp/fill.resp" <<'PY'
 import sys
 n = int(sys.argv[1]); v = b"x" * 32; w = sys.stdout.buffer
@@ -61,7 +64,7 @@ start_replica() { # who port
   rm -rf "$tmp/$1"; mkdir -p "$tmp/$1"
   if [ "$1" = dr ]; then
     bin/damselfly --port "$2" --bind 127.0.0.1 --threads "$threads" --save "" --dir "$tmp/dr" \
-      --replication-protocol redis > "$tmp/dr.log" 2>&1 &
+      --replication-protocol "$protocol" > "$tmp/dr.log" 2>&1 &
   else
     redis-server --port "$2" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/rr" --logfile "$tmp/rr.log" &
   fi
@@ -130,8 +133,14 @@ for who in damselfly redis; do
   if [ $who = damselfly ]; then port=$dm; else port=$rm_; fi
   mpid=$(redis-cli -p "$port" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
   a0=$(cpu "$mpid"); gen "$port" > "$tmp/alone.out"; a1=$(cpu "$mpid")
-  python3 bench/null_replica.py "$port" & nr=$!
-  for _ in $(seq 1 600); do redis-cli -p "$port" info replication | grep -q "state=online" && break; sleep 0.1; done
+  if [ $who = damselfly ] && [ "$protocol" != redis ]; then
+    # reads every flow into nothing; prints a line once every flow finished its full sync
+    python3 bench/null_native_replica.py "$port" 100000 > "$tmp/null.out" & nr=$!
+    for _ in $(seq 1 600); do [ -s "$tmp/null.out" ] && break; sleep 0.1; done
+  else
+    python3 bench/null_replica.py "$port" & nr=$!
+    for _ in $(seq 1 600); do redis-cli -p "$port" info replication | grep -q "state=online" && break; sleep 0.1; done
+  fi
   m0=$(cpu "$mpid"); gen "$port" > "$tmp/with.out"; m1=$(cpu "$mpid")
   kill "$nr" 2>/dev/null || true; wait "$nr" 2>/dev/null || true
   a=$(ops "$tmp/alone.out"); w=$(ops "$tmp/with.out"); tck=$(getconf CLK_TCK)

@@ -30,6 +30,13 @@ final class Connection extends Client {
     long softLimitSince;
     boolean readPaused;
     boolean released;
+    /**
+     * Set by a takeover body (on its virtual thread, before it returns) for a connection that
+     * joins {@link #pumpTarget}'s loop afterwards; read after the hand-off through the target's
+     * inbox (release on offer, acquire on poll).
+     */
+    io.damselfly.engine.exec.Host.Pump pump;
+    int pumpTarget;
 
     /**
      * @param fd the number CLIENT LIST shows as fd=: the JDK does not expose a socket's file

@@ -47,6 +47,8 @@ final class Proactor implements Runnable {
     private final ServerSocketChannel acceptor;
     private final Consumer<SelectionKey> onReady = this::onReady;
     private final ArrayList<Connection> connections = new ArrayList<>();
+    /** Connections driven by a pump rather than commands (also in {@link #connections}). */
+    private final ArrayList<Connection> pumps = new ArrayList<>();
     /** Peers this proactor sent to during the current cycle; woken once at its end. */
     private long wakeMask;
     private long[] wakeMaskWide;
@@ -188,6 +190,9 @@ final class Proactor implements Runnable {
         work += worker.runLocal();
         worker.expireWaiters(nowMs);
         work += flush();
+        if (!pumps.isEmpty()) {
+            work += pumpAll();
+        }
         long expired = worker.cron(nowMs);
         if (expired > 0) {
             work++;
@@ -222,6 +227,15 @@ final class Proactor implements Runnable {
                 return;
             }
             Connection c = (Connection) key.attachment();
+            if (c.pump != null) {
+                if (key.isReadable()) {
+                    readPump(c);
+                }
+                if (key.isValid() && key.isWritable()) {
+                    pump(c);
+                }
+                return;
+            }
             if (key.isReadable()) {
                 read(c);
             }
@@ -437,6 +451,10 @@ final class Proactor implements Runnable {
         if (c.closed()) {
             return;
         }
+        if (c.pump != null) {
+            closePump(c, "killed");
+            return;
+        }
         c.setFlag(Client.FLAG_CLOSED);
         if (c.key != null) {
             c.key.cancel();
@@ -490,21 +508,176 @@ final class Proactor implements Runnable {
         }
         c.owner = null;
         Thread.ofVirtual().name("damselfly-takeover-" + c.id()).start(() -> {
-            // the socket's own streams: a read blocked on one thread does not hold up a write on another
-            try (java.io.OutputStream out = new java.io.BufferedOutputStream(c.channel.socket().getOutputStream(), 64 * 1024)) {
+            boolean handedBack = false;
+            try {
+                // the socket's own streams: a read blocked on one thread does not hold up a write on another
+                java.io.OutputStream out = new java.io.BufferedOutputStream(c.channel.socket().getOutputStream(), 64 * 1024);
                 body.run(c.channel.socket().getInputStream(), out);
+                out.flush(); // not closed: that would close the socket
+                if (c.pump != null) {
+                    // the body asked for the connection to go on in an event loop (Host.pumpAfterTakeover)
+                    c.channel.configureBlocking(false);
+                    c.moveTo(c.pumpTarget);
+                    server.send(c.pumpTarget, new ServerMessages.AdoptPump(c));
+                    handedBack = true;
+                }
             } catch (IOException | RuntimeException e) {
                 LOG.info("Connection {} taken over ended: {}", c.id(), e.getMessage());
             } finally {
-                try {
-                    c.channel.close();
-                } catch (IOException e) {
-                    // gone
+                if (!handedBack) {
+                    try {
+                        c.channel.close();
+                    } catch (IOException e) {
+                        // gone
+                    }
+                    c.setFlag(Client.FLAG_CLOSED);
+                    server.forget(c);
+                    if (c.pump != null) {
+                        c.pump.closed("taken over connection ended");
+                    }
                 }
-                c.setFlag(Client.FLAG_CLOSED);
-                server.forget(c);
             }
         });
+    }
+
+    // ------------------------------------------------------------------ pumped connections
+
+    /** Joins a pumped connection (see {@link io.damselfly.engine.exec.Host.Pump}) to this loop. */
+    void adoptPump(Connection c) {
+        c.owner = this;
+        try {
+            c.key = register(c);
+        } catch (ClosedChannelException e) {
+            c.setFlag(Client.FLAG_CLOSED);
+            server.forget(c);
+            c.pump.closed("closed before it joined the loop");
+            return;
+        }
+        connections.add(c);
+        pumps.add(c);
+        c.pump.attached(() -> {
+            if (Thread.currentThread() == thread && c.owner == this && !c.closed()) {
+                pump(c);
+            }
+        });
+        pump(c);
+    }
+
+    /** Runs every pump once: what their logs gained since the last cycle goes out. */
+    private int pumpAll() {
+        int n = 0;
+        for (int i = 0; i < pumps.size(); ) {
+            Connection c = pumps.get(i);
+            if (c.key.isValid() && (c.key.interestOps() & SelectionKey.OP_WRITE) == 0 && pump(c) > 0) {
+                n++;
+            }
+            if (i < pumps.size() && pumps.get(i) == c) {
+                i++;
+            }
+        }
+        return n;
+    }
+
+    /** Lets the connection's pump write; returns the bytes it wrote. */
+    private long pump(Connection c) {
+        boolean more;
+        long before = pumpWritten;
+        try {
+            more = c.pump.pump(countingChannel(c));
+        } catch (IOException e) {
+            closePump(c, e.getMessage());
+            return 0;
+        }
+        long written = pumpWritten - before;
+        if (c.pump.finished()) {
+            closePump(c, "finished");
+            return written;
+        }
+        if (c.key.isValid()) {
+            int ops = c.key.interestOps();
+            int want = more ? ops | SelectionKey.OP_WRITE : ops & ~SelectionKey.OP_WRITE;
+            if (want != ops) {
+                c.key.interestOps(want);
+            }
+        }
+        return written;
+    }
+
+    private long pumpWritten;
+    private Connection pumping;
+    /** The pumped connection's channel, counting what is written for INFO. */
+    private final java.nio.channels.WritableByteChannel pumpChannel = new java.nio.channels.WritableByteChannel() {
+        @Override
+        public int write(java.nio.ByteBuffer src) throws IOException {
+            int n = pumping.channel.write(src);
+            writes++;
+            bytesOut += n;
+            pumpWritten += n;
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return pumping.channel.isOpen();
+        }
+
+        @Override
+        public void close() {
+            throw new UnsupportedOperationException("the proactor closes it");
+        }
+    };
+
+    private java.nio.channels.WritableByteChannel countingChannel(Connection c) {
+        pumping = c;
+        return pumpChannel;
+    }
+
+    private final java.nio.ByteBuffer pumpIn = java.nio.ByteBuffer.allocate(4096);
+
+    private void readPump(Connection c) {
+        for (;;) {
+            pumpIn.clear();
+            int n;
+            try {
+                n = c.channel.read(pumpIn);
+            } catch (IOException e) {
+                closePump(c, e.getMessage());
+                return;
+            }
+            if (n < 0) {
+                closePump(c, "closed by the peer");
+                return;
+            }
+            reads++;
+            if (n == 0) {
+                return;
+            }
+            bytesIn += n;
+            pumpIn.flip();
+            c.pump.received(pumpIn);
+            if (n < pumpIn.capacity()) {
+                return;
+            }
+        }
+    }
+
+    private void closePump(Connection c, String why) {
+        if (c.closed()) {
+            return;
+        }
+        c.setFlag(Client.FLAG_CLOSED);
+        if (c.key != null) {
+            c.key.cancel();
+        }
+        try {
+            c.channel.close();
+        } catch (IOException e) {
+            // already gone
+        }
+        connections.remove(c);
+        pumps.remove(c);
+        server.forget(c);
+        c.pump.closed(why);
     }
 
     /** Hands a connection to another proactor: it leaves this selector and joins the other's. */

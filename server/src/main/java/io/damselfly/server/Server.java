@@ -251,6 +251,16 @@ final class Server implements Router, Host {
         return true;
     }
 
+    @Override
+    public boolean pumpAfterTakeover(Client client, int proactor, Pump pump) {
+        if (!(client instanceof Connection c) || c.owner != null || proactor < 0 || proactor >= proactors.length) {
+            return false;
+        }
+        c.pumpTarget = proactor;
+        c.pump = pump;
+        return true;
+    }
+
     void forget(Connection c) {
         clients.remove(c.id());
     }

@@ -45,6 +45,20 @@ final class ServerMessages {
         }
     }
 
+    /** Take this connection into the loop, driven by its pump. */
+    static final class AdoptPump extends Message {
+        private final Connection connection;
+
+        AdoptPump(Connection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            proactor(worker).adoptPump(connection);
+        }
+    }
+
     /** Close this connection (CLIENT KILL from another thread). */
     static final class Kill extends Message {
         private final Connection connection;

@@ -52,6 +52,37 @@ public interface Host {
         return false;
     }
 
+    /**
+     * A connection driven by its owner's code on a proactor's thread, outside the command path:
+     * a native replication flow in stable sync writes its shard's log straight into the socket
+     * from the thread that appends to that log. Every method runs on that proactor's thread.
+     */
+    interface Pump {
+        /** Joined the loop; {@code drainNow} pumps this connection at once (proactor thread only). */
+        void attached(Runnable drainNow);
+
+        /** Writes what is ready without blocking; true when the socket took less than that. */
+        boolean pump(java.nio.channels.WritableByteChannel channel) throws java.io.IOException;
+
+        /** Bytes from the peer (the buffer is reused after the call). */
+        void received(java.nio.ByteBuffer bytes);
+
+        /** True once it has nothing more to do: the connection is closed. */
+        boolean finished();
+
+        /** The connection closed (the peer left, an error, a kill, or {@link #finished}). */
+        void closed(String why);
+    }
+
+    /**
+     * Called from a takeover body (see {@link #takeOver}): when the body returns, the connection
+     * is not closed but joins proactor {@code proactor}'s event loop, driven by {@code pump}.
+     * False when this host cannot.
+     */
+    default boolean pumpAfterTakeover(Client client, int proactor, Pump pump) {
+        return false;
+    }
+
     /** Path of the executable, the config file and the process id, for INFO server. */
     String executable();
 

@@ -12,8 +12,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One shard's journal as native replication sends it, and its backlog: the frames of
  * {@link Frames}, in LSN order, in 64 KiB blocks. One writer, the shard's thread (or, on a
- * replica that mirrors its master, the flow's reader); any number of {@link Cursor}s, each read
- * by one flow's thread.
+ * replica that mirrors its master, the flow's reader); any number of {@link Cursor}s. A flow in
+ * full sync reads its cursor on its own virtual thread, between the walk's chunks; in stable
+ * sync the shard's proactor, which is the writer, pumps it into the socket ({@link #write}), so
+ * no reader is ever parked and woken per record.
  *
  * <p>Memory ordering: the writer fills bytes with plain stores, then publishes the new end with
  * a release store ({@link #END_POS}, after {@link #END_LSN}); a reader acquires the end first and
@@ -47,6 +49,8 @@ public final class FlowLog {
     static final class Block {
         long start;
         final byte[] data = new byte[BLOCK];
+        /** A view for channel writes: used only by the log's writer thread (its pumps). */
+        final java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(data);
         int used;
         /** LSN of the first frame that starts in the block, and where (-1: none starts here). */
         long firstLsn = -1;
@@ -65,7 +69,11 @@ public final class FlowLog {
         long pos;
         volatile long pinned;
         volatile boolean dropped;
-        volatile Thread waiting;
+        /**
+         * Set when the cursor is pumped by the log's writer thread itself (a flow in a proactor's
+         * loop): the writer runs it while it waits for the cursor, since nothing else would move it.
+         */
+        volatile Runnable drain;
         final byte[] header = new byte[Frames.HEADER];
 
         public long position() {
@@ -95,13 +103,6 @@ public final class FlowLog {
     volatile long ttlMs = 3_600_000L;
     volatile long maxLag = 64L * 1024 * 1024;
     volatile long timeoutMs = 10_000;
-    /**
-     * Readers parked (or about to park) for frames. A reader counts itself, then re-reads the end
-     * before it parks; the writer publishes the end, then takes the count to zero and wakes the
-     * parked: both sides are volatile, so either the reader sees the new end or the writer sees
-     * the reader. One wake-up per park, not per frame.
-     */
-    private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
 
     public FlowLog(int shard) {
         this.shard = shard;
@@ -175,10 +176,7 @@ public final class FlowLog {
         lsn = frameLsn;
         tail.lastWriteMs = System.currentTimeMillis();
         END_LSN.setRelease(this, frameLsn);
-        END_POS.setVolatile(this, pos); // publishes the frame's bytes (volatile: ordered before the waiters read)
-        if (waiters.get() > 0 && waiters.getAndSet(0) > 0) {
-            wakeReaders();
-        }
+        END_POS.setRelease(this, pos); // publishes the frame's bytes
     }
 
     /** Appends a whole frame as received (header and payload); on the writer's thread. */
@@ -189,17 +187,13 @@ public final class FlowLog {
         lsn = frameLsn;
         tail.lastWriteMs = System.currentTimeMillis();
         END_LSN.setRelease(this, frameLsn);
-        END_POS.setVolatile(this, pos);
-        if (waiters.get() > 0 && waiters.getAndSet(0) > 0) {
-            wakeReaders();
-        }
+        END_POS.setRelease(this, pos);
     }
 
     /** Starts the log over at {@code lsn} (a replica after a full sync adopts its master's numbering). */
     synchronized void resetTo(long newLsn) {
         for (Cursor c : cursors) {
             c.dropped = true;
-            LockSupport.unpark(c.waiting);
         }
         cursors.clear();
         head = new Block(pos);
@@ -270,7 +264,9 @@ public final class FlowLog {
         }
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (System.currentTimeMillis() < deadline) {
-            LockSupport.parkNanos(1_000_000L);
+            if (!drainOwnCursors()) {
+                LockSupport.parkNanos(1_000_000L);
+            }
             slowest = slowestCursor();
             if (slowest < 0 || pos - slowest <= maxLag) {
                 return;
@@ -284,11 +280,41 @@ public final class FlowLog {
                             shard, pos - c.pinned, timeoutMs);
                     c.dropped = true;
                     cursors.remove(c);
-                    LockSupport.unpark(c.waiting);
                 }
             }
         }
         trim();
+    }
+
+    /** Runs the drains of cursors pumped by this thread; true if one moved. */
+    private boolean drainOwnCursors() {
+        Runnable[] drains;
+        long before = 0;
+        synchronized (this) {
+            drains = new Runnable[cursors.size()];
+            for (int i = 0; i < drains.length; i++) {
+                Cursor c = cursors.get(i);
+                drains[i] = c.drain;
+                before += c.pinned;
+            }
+        }
+        boolean any = false;
+        for (Runnable d : drains) {
+            if (d != null) {
+                d.run();
+                any = true;
+            }
+        }
+        if (!any) {
+            return false;
+        }
+        long after = 0;
+        synchronized (this) {
+            for (Cursor c : cursors) {
+                after += c.pinned;
+            }
+        }
+        return after != before;
     }
 
     private synchronized long slowestCursor() {
@@ -413,28 +439,36 @@ public final class FlowLog {
         return c.pos - from;
     }
 
-    /** Waits up to {@code nanos} for frames past the cursor. */
-    public void await(Cursor c, long nanos) {
-        if (publishedEnd() > c.pos || c.dropped) {
-            return;
-        }
-        c.waiting = Thread.currentThread();
-        waiters.incrementAndGet();
+    /**
+     * Writes the frames past the cursor into a non-blocking channel, as far as it takes them.
+     * Returns true when frames are left because the channel was full. The writer's thread only
+     * (the blocks' views are its own): a flow pumped by its shard's proactor.
+     */
+    public boolean write(Cursor c, java.nio.channels.WritableByteChannel ch) throws IOException {
+        long end = publishedEnd();
         try {
-            if ((long) END_POS.getVolatile(this) == c.pos && !c.dropped) {
-                LockSupport.parkNanos(this, nanos);
+            while (c.pos < end) {
+                Block b = c.block;
+                int at = (int) (c.pos - b.start);
+                if (at == BLOCK) {
+                    c.block = b.next;
+                    continue;
+                }
+                int k = (int) Math.min(end - c.pos, BLOCK - at);
+                java.nio.ByteBuffer v = b.view;
+                v.limit(at + k).position(at);
+                int n = ch.write(v);
+                c.pos += n;
+                if (n < k) {
+                    return true;
+                }
             }
+            while (c.pos - c.block.start >= BLOCK && c.block.next != null) {
+                c.block = c.block.next;
+            }
+            return false;
         } finally {
-            c.waiting = null;
-        }
-    }
-
-    private synchronized void wakeReaders() {
-        for (Cursor c : cursors) {
-            Thread t = c.waiting;
-            if (t != null) {
-                LockSupport.unpark(t);
-            }
+            c.pinned = c.pos;
         }
     }
 

@@ -14,7 +14,6 @@ import io.damselfly.repl.snapshot.Snapshots;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -372,15 +371,19 @@ public final class NativeMaster {
     final class Flow {
         final Session session;
         final int shard;
+        final Client client;
         volatile FlowLog.Cursor cursor;
         volatile InputStream in;
+        /** In its shard's proactor loop (stable sync): closed there, through a kill. */
+        volatile boolean pumped;
         volatile long ackLsn;
         long startLsn;
         long startPos;
 
-        Flow(Session session, int shard) {
+        Flow(Session session, int shard, Client client) {
             this.session = session;
             this.shard = shard;
+            this.client = client;
         }
 
         void close() {
@@ -388,7 +391,11 @@ public final class NativeMaster {
             if (c != null) {
                 logs[shard].detach(c);
             }
-            closeQuietly(in);
+            if (pumped) {
+                engine.host().kill(client);
+            } else {
+                closeQuietly(in);
+            }
         }
     }
 
@@ -449,7 +456,7 @@ public final class NativeMaster {
                 c.reply.error("ERR no such session or flow");
                 return;
             }
-            Flow f = new Flow(s, shard);
+            Flow f = new Flow(s, shard, c.client);
             s.flows[shard] = f;
             boolean taken = engine.host().takeOver(c.client, (in, out) -> runFlow(f, in, out));
             if (!taken) {
@@ -647,7 +654,6 @@ public final class NativeMaster {
             abandon(f);
             return;
         }
-        Thread acks = Thread.ofVirtual().name("damselfly-flow-acks-" + f.shard).start(() -> readAcks(f, in));
         FlowLog log = logs[f.shard];
         byte[] h = new byte[Frames.HEADER];
         try {
@@ -659,25 +665,87 @@ public final class NativeMaster {
                 throw e;
             }
             if (s.full) {
+                // this virtual thread drives the shard's walk and writes its entries, with the
+                // records the shard logged meanwhile between them
                 sendSnapshot(f, log, out);
             }
-            FlowLog.Cursor cur = f.cursor;
-            while (s.closedWhy == null) {
-                if (cur.dropped()) {
-                    s.close("flow of shard " + f.shard + " fell too far behind");
-                    return;
-                }
-                long n = log.read(cur, Long.MAX_VALUE, out);
-                if (n == 0) {
-                    out.flush();
-                    log.await(cur, 100_000_000L);
-                }
-            }
+            log.read(f.cursor, Long.MAX_VALUE, out); // what the log has now, before the hand-off
+            out.flush();
         } catch (IOException | RuntimeException e) {
             s.close("flow of shard " + f.shard + ": " + e.getMessage());
-        } finally {
-            acks.interrupt();
-            s.close(s.closedWhy != null ? s.closedWhy : "flow ended");
+            return;
+        }
+        // Stable sync: the flow joins the loop of the proactor that owns its shard, which writes
+        // the shard's log into it from the thread that appends to the log: no thread to wake
+        // per record, and the acknowledgements are read there too.
+        if (s.closedWhy == null && engine.host().pumpAfterTakeover(f.client, f.shard, new FlowPump(f, log))) {
+            f.pumped = true;
+            if (s.closedWhy != null) {
+                s.close(s.closedWhy); // closed meanwhile: the pump finishes at once
+            }
+        } else {
+            s.close(s.closedWhy != null ? s.closedWhy : "flow could not join its shard's loop");
+        }
+    }
+
+    /** A flow in stable sync, on its shard's proactor: log out, acknowledgements in. */
+    private final class FlowPump implements io.damselfly.engine.exec.Host.Pump {
+        private final Flow f;
+        private final FlowLog log;
+        private final byte[] header = new byte[Frames.HEADER];
+        private int headerFill;
+        private long skip;
+
+        FlowPump(Flow f, FlowLog log) {
+            this.f = f;
+            this.log = log;
+        }
+
+        @Override
+        public void attached(Runnable drainNow) {
+            f.cursor.drain = drainNow;
+        }
+
+        @Override
+        public boolean pump(java.nio.channels.WritableByteChannel channel) throws IOException {
+            FlowLog.Cursor cur = f.cursor;
+            if (cur.dropped()) {
+                f.session.close("flow of shard " + f.shard + " fell too far behind");
+                return false;
+            }
+            return log.write(cur, channel);
+        }
+
+        @Override
+        public void received(java.nio.ByteBuffer bytes) {
+            while (bytes.hasRemaining()) {
+                if (skip > 0) {
+                    int k = (int) Math.min(skip, bytes.remaining());
+                    bytes.position(bytes.position() + k);
+                    skip -= k;
+                    continue;
+                }
+                int k = Math.min(Frames.HEADER - headerFill, bytes.remaining());
+                bytes.get(header, headerFill, k);
+                headerFill += k;
+                if (headerFill == Frames.HEADER) {
+                    headerFill = 0;
+                    if (Frames.kind(header, 0) == Frames.ACK) {
+                        acknowledged(f, header);
+                    }
+                    skip = Frames.length(header, 0);
+                }
+            }
+        }
+
+        @Override
+        public boolean finished() {
+            return f.session.closedWhy != null;
+        }
+
+        @Override
+        public void closed(String why) {
+            f.session.close("flow of shard " + f.shard + ": " + why);
         }
     }
 
@@ -746,31 +814,22 @@ public final class NativeMaster {
         return s.flowsSent == logs.length;
     }
 
-    private void readAcks(Flow f, InputStream in) {
-        DataInputStream din = new DataInputStream(in);
-        byte[] h = new byte[Frames.HEADER];
+    /** An ACK frame of a flow: the replica's LSN on it, and its node offset. */
+    private void acknowledged(Flow f, byte[] h) {
         Session s = f.session;
-        try {
-            while (Frames.readHeader(din, h)) {
-                if (Frames.kind(h, 0) == Frames.ACK) {
-                    f.ackLsn = Frames.lsn(h, 0);
-                    long off = Frames.txid(h, 0);
-                    if (off > s.ackOffset) {
-                        s.ackOffset = off;
-                    }
-                    s.ackMs = System.currentTimeMillis();
-                    if (!s.online && Frames.parts(h, 0) == 1) {
-                        s.online = true; // the replica says every flow is in stable sync
-                        s.state = "online";
-                    }
-                    synchronized (acked) {
-                        acked.notifyAll();
-                    }
-                }
-                din.skipNBytes(Frames.length(h, 0));
+        f.ackLsn = Frames.lsn(h, 0);
+        long off = Frames.txid(h, 0);
+        synchronized (acked) {
+            // flows are acknowledged on their shards' proactors: the monitor keeps the offset rising
+            if (off > s.ackOffset) {
+                s.ackOffset = off;
             }
-        } catch (IOException e) {
-            // the flow's writer notices
+            s.ackMs = System.currentTimeMillis();
+            if (!s.online && Frames.parts(h, 0) == 1) {
+                s.online = true; // the replica says every flow is in stable sync
+                s.state = "online";
+            }
+            acked.notifyAll();
         }
     }
 
