@@ -402,7 +402,10 @@ public final class NativeReplica {
         Thread[] threads = new Thread[n];
         for (int i = 0; i < n; i++) {
             FlowState f = flows[i];
-            threads[i] = Thread.ofVirtual().name("damselfly-flow-" + i).start(() -> {
+            // a platform thread per flow: it reads for as long as the master writes, and a virtual
+            // thread paid a poller wake-up and a carrier hand-off per read (0.75 cores for 188k
+            // writes/s against 0.59 for 225k; bench/RESULTS.md §8.2); stop() closes the sockets
+            threads[i] = Thread.ofPlatform().daemon().name("damselfly-flow-" + i).start(() -> {
                 try {
                     readFlow(f, mirror, synced);
                 } catch (Throwable e) {
