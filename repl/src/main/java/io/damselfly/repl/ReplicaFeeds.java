@@ -122,6 +122,7 @@ final class ReplicaFeeds {
                 log.attach(feed, pos); // pins the backlog from here before the connection leaves
                 boolean psync2 = client.replicaCapaPsync2;
                 String replid = log.replid();
+                client.setFlag(Client.FLAG_REPLICA);
                 boolean taken = engine.host().takeOver(client, (in, out) -> {
                     feed.in = in;
                     out.write((psync2 ? "+CONTINUE " + replid + "\r\n" : "+CONTINUE\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -146,6 +147,7 @@ final class ReplicaFeeds {
         boolean eof = client.replicaCapaEof;
         boolean rdbOnly = client.replicaRdbOnly;
         SocketFeed feed = rdbOnly ? null : new SocketFeed(client);
+        client.setFlag(Client.FLAG_REPLICA);
         boolean taken = engine.host().takeOver(client, (in, out) -> {
             if (feed != null) {
                 feed.in = in;

@@ -72,6 +72,14 @@ final class ServerMessages {
             Proactor p = proactor(worker);
             if (connection.owner == p) {
                 p.close(connection);
+            } else if (connection.owner == null && connection.home() == p.index && !connection.closed()) {
+                // taken out of the loop (a replica's sync): closing its socket ends the thread
+                // that drives it, which then forgets it (following it home would loop for ever)
+                try {
+                    connection.channel.close();
+                } catch (java.io.IOException e) {
+                    // gone already
+                }
             } else if (!connection.closed()) {
                 // it moved meanwhile: follow it
                 p.server.send(connection.home(), this);

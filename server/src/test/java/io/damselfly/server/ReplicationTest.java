@@ -457,6 +457,47 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * A master lists its replicas' connections (a Redis-protocol stream; a native replica's
+     * control connection and flows) as CLIENT LIST type replica, flag S, and CLIENT KILL TYPE
+     * replica closes them, although they have left the event loop (a feed) or joined another
+     * proactor's (a flow in stable sync): both replicas come back by partial sync and catch up.
+     */
+    @Test
+    void clientKillTypeReplicaClosesEveryReplicaConnectionAndTheyResume() throws Exception {
+        try (TestServer master = new TestServer();
+             Jedis m = master.jedis();
+             TestServer redisProtocol = new TestServer("--replication-protocol", "redis");
+             Jedis a = redisProtocol.jedis();
+             TestServer nativeProtocol = new TestServer();
+             Jedis b = nativeProtocol.jedis()) {
+            Dataset.fill(m);
+            a.replicaof("127.0.0.1", master.port());
+            b.replicaof("127.0.0.1", master.port());
+            TestServer.await("both links up", LONG, () -> a.info("replication").contains("master_link_status:up")
+                    && b.info("replication").contains("master_link_status:up"));
+            String replicas = m.clientList(redis.clients.jedis.args.ClientType.REPLICA);
+            String[] lines = replicas.split("\n");
+            int shards = master.server.engine().shards();
+            assertEquals(1 + 1 + shards, lines.length, replicas); // the stream; control + one flow per shard
+            for (String l : lines) {
+                assertTrue(l.contains(" flags=S "), l);
+            }
+            assertEquals(0L, m.sendCommand(TestServer.cmd("CLIENT"), "KILL", "TYPE", "normal"), "replicas are not normal clients");
+            assertEquals((long) lines.length, m.sendCommand(TestServer.cmd("CLIENT"), "KILL", "TYPE", "replica"));
+            TestServer.await("both replicas resumed by partial sync", LONG, () -> stat(m, "sync_partial_ok") == 2
+                    && a.info("replication").contains("master_link_status:up")
+                    && b.info("replication").contains("master_link_status:up"));
+            assertEquals(2, stat(m, "sync_full"));
+            for (int i = 0; i < 500; i++) {
+                Writer.step(m, "after:", i);
+            }
+            TestServer.await("the Redis-protocol replica equal to its master", LONG,
+                    () -> Dataset.read(m).equals(Dataset.read(a)));
+            assertCaughtUp(m, b);
+        }
+    }
+
     @Test
     void aReplicaWithoutCapaEofGetsASizedRdbFromDisk() throws Exception {
         try (TestServer master = new TestServer("--replication-protocol", "redis");

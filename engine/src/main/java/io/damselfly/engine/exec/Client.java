@@ -22,6 +22,8 @@ public class Client {
     public static final int FLAG_CLOSE_AFTER_REPLY = 2;
     public static final int FLAG_CLOSED = 4;
     public static final int FLAG_INTERNAL = 8;
+    /** A replica's connection to this master (its stream, full sync or native flow): CLIENT LIST flag S, type replica. */
+    public static final int FLAG_REPLICA = 16;
 
     private final long id;
     private int home;

@@ -375,7 +375,8 @@ public final class Engine {
     /** Extra CLIENT LIST flag letters of a client (pub/sub, MULTI ...). */
     public String clientFlags(Client c) {
         PubSub.Subscriptions s = c.subs;
-        return (s != null && s.any() ? "P" : "") + (c.multi != null ? "x" : "") + (c.waiter != null ? "b" : "");
+        return (c.hasFlag(Client.FLAG_REPLICA) ? "S" : "") + (s != null && s.any() ? "P" : "")
+                + (c.multi != null ? "x" : "") + (c.waiter != null ? "b" : "");
     }
 
     /** Channel (kind 0) or pattern (kind 1) subscriptions of a client. */
@@ -395,6 +396,9 @@ public final class Engine {
 
     /** "normal", "master", "slave" or "pubsub". */
     public String clientType(Client c) {
+        if (c.hasFlag(Client.FLAG_REPLICA)) {
+            return "slave";
+        }
         PubSub.Subscriptions s = c.subs;
         return s != null && s.any() ? "pubsub" : "normal";
     }

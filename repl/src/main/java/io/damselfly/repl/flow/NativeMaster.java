@@ -458,6 +458,7 @@ public final class NativeMaster {
             }
             Flow f = new Flow(s, shard, c.client);
             s.flows[shard] = f;
+            c.client.setFlag(Client.FLAG_REPLICA);
             boolean taken = engine.host().takeOver(c.client, (in, out) -> runFlow(f, in, out));
             if (!taken) {
                 c.reply.error("ERR this server cannot hand a connection over");
@@ -487,6 +488,7 @@ public final class NativeMaster {
             greeted.remove(s);
             sessions.add(s);
             String id = r.str(3);
+            c.client.setFlag(Client.FLAG_REPLICA);
             boolean taken = engine.host().takeOver(c.client, (in, out) -> runControl(session, id, want, in, out));
             if (!taken) {
                 c.reply.error("ERR this server cannot hand a connection over");
