@@ -37,6 +37,8 @@ final class Connection extends Client {
      */
     io.damselfly.engine.exec.Host.Pump pump;
     int pumpTarget;
+    /** When its pump first had bytes that were left for a bigger write (nanoTime), 0 for none. */
+    long pumpWaitingSince;
 
     /**
      * @param fd the number CLIENT LIST shows as fd=: the JDK does not expose a socket's file

@@ -137,6 +137,10 @@ final class Proactor implements Runnable {
                     idleSince = nowNs;
                     continue;
                 }
+                if (!pumps.isEmpty() && pumpAll(true) > 0) {
+                    idleSince = nowNs; // nothing else to do: the small writes left waiting go now
+                    continue;
+                }
                 // Replies from other shards are on their way: poll for them for a while rather
                 // than sleep, since a wakeup costs far more than the wait (DESIGN.md).
                 long spinNs = (worker.awaitingRemote() ? server.settings().replySpinMicros.number()
@@ -191,7 +195,7 @@ final class Proactor implements Runnable {
         worker.expireWaiters(nowMs);
         work += flush();
         if (!pumps.isEmpty()) {
-            work += pumpAll();
+            work += pumpAll(false);
         }
         long expired = worker.cron(nowMs);
         if (expired > 0) {
@@ -563,13 +567,33 @@ final class Proactor implements Runnable {
         pump(c);
     }
 
-    /** Runs every pump once: what their logs gained since the last cycle goes out. */
-    private int pumpAll() {
+    /**
+     * Runs the pumps with something to write. While the loop is busy, a pump writes once it has
+     * {@link #PUMP_BATCH} bytes or its first waiting byte is {@link #PUMP_DELAY_NS} old, so one
+     * system call here and one wake-up of the reader at the other end carry many records; when
+     * the loop is about to idle ({@code force}) everything goes.
+     */
+    private int pumpAll(boolean force) {
         int n = 0;
+        long now = System.nanoTime();
         for (int i = 0; i < pumps.size(); ) {
             Connection c = pumps.get(i);
-            if (c.key.isValid() && (c.key.interestOps() & SelectionKey.OP_WRITE) == 0 && pump(c) > 0) {
-                n++;
+            if (c.key.isValid() && (c.key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+                long ready = c.pump.pending();
+                if (ready == 0 && c.pump.finished()) {
+                    closePump(c, "finished");
+                    continue;
+                }
+                if (ready > 0) {
+                    if (force || ready >= PUMP_BATCH || (c.pumpWaitingSince != 0 && now - c.pumpWaitingSince >= PUMP_DELAY_NS)) {
+                        c.pumpWaitingSince = 0;
+                        if (pump(c) > 0) {
+                            n++;
+                        }
+                    } else if (c.pumpWaitingSince == 0) {
+                        c.pumpWaitingSince = now;
+                    }
+                }
             }
             if (i < pumps.size() && pumps.get(i) == c) {
                 i++;
@@ -577,6 +601,9 @@ final class Proactor implements Runnable {
         }
         return n;
     }
+
+    static final long PUMP_BATCH = 16 * 1024;
+    static final long PUMP_DELAY_NS = 200_000;
 
     /** Lets the connection's pump write; returns the bytes it wrote. */
     private long pump(Connection c) {

@@ -61,6 +61,9 @@ public interface Host {
         /** Joined the loop; {@code drainNow} pumps this connection at once (proactor thread only). */
         void attached(Runnable drainNow);
 
+        /** Bytes ready to be written (a hint for batching small writes; more than 0 to have {@link #pump} called). */
+        long pending();
+
         /** Writes what is ready without blocking; true when the socket took less than that. */
         boolean pump(java.nio.channels.WritableByteChannel channel) throws java.io.IOException;
 

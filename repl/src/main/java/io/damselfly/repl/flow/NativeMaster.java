@@ -709,6 +709,12 @@ public final class NativeMaster {
         }
 
         @Override
+        public long pending() {
+            FlowLog.Cursor cur = f.cursor;
+            return cur.dropped() || f.session.closedWhy != null ? 1 : log.publishedEnd() - cur.position();
+        }
+
+        @Override
         public boolean pump(java.nio.channels.WritableByteChannel channel) throws IOException {
             FlowLog.Cursor cur = f.cursor;
             if (cur.dropped()) {
