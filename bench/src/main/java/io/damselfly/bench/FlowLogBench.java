@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A shard's native log on the write path: appending a SET's journal record (what every write
- * pays while native replicas are attached), and a flow copying it out. Run with -prof gc: the
- * append allocates nothing once the log's blocks are recycled.
+ * pays while native replicas are attached), and a flow copying it out: to a stream (a flow in
+ * full sync, on its virtual thread) or into a channel (a flow in stable sync, pumped by the
+ * shard's proactor). Run with -prof gc: neither allocates once the log's blocks are recycled.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,6 +45,25 @@ public class FlowLogBench {
         }
     };
 
+    /** A socket that takes everything (the pump's channel). */
+    private final java.nio.channels.WritableByteChannel channel = new java.nio.channels.WritableByteChannel() {
+        @Override
+        public int write(java.nio.ByteBuffer src) {
+            int n = src.remaining();
+            src.position(src.limit());
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
     @Setup
     public void setup() {
         log = new FlowLog(0);
@@ -55,6 +75,14 @@ public class FlowLogBench {
     public long appendAndSend() throws IOException {
         long lsn = log.append(Frames.RECORD, 0, 0, 1, 0, record, 0, record.length);
         log.read(cursor, Long.MAX_VALUE, sink);
+        return lsn;
+    }
+
+    /** A record appended and pumped into the flow's channel by the same thread (stable sync). */
+    @Benchmark
+    public long appendAndPump() throws IOException {
+        long lsn = log.append(Frames.RECORD, 0, 0, 1, 0, record, 0, record.length);
+        log.write(cursor, channel);
         return lsn;
     }
 }
