@@ -498,6 +498,56 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * REPLICAOF NO ONE while the master's stream pours in: stopping the link waits until what
+     * was read is applied, which needs the shards, so it must not wait on a shard's thread (it
+     * stalled for 30 s when the client's proactor was one the stream still needed). Each round
+     * asks on a new connection, so the rounds land on every proactor.
+     */
+    @Test
+    void replicaofNoOneUnderAStreamOfWritesDoesNotStallItsShard() throws Exception {
+        try (TestServer master = new TestServer();
+             TestServer replica = new TestServer("--replication-protocol", "redis");
+             Jedis r = replica.jedis()) {
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Thread> writers = new java.util.ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                writers.add(Thread.ofPlatform().start(() -> {
+                    try (Jedis j = master.jedis()) {
+                        for (int i = 0; !stop.get(); i++) {
+                            redis.clients.jedis.Pipeline p = j.pipelined();
+                            for (int k = 0; k < 200; k++) {
+                                p.set("w" + writer + ":" + ((i * 200 + k) % 20_000), "v" + i);
+                            }
+                            p.sync();
+                        }
+                    }
+                }));
+            }
+            try {
+                for (int round = 0; round < 4; round++) {
+                    r.replicaof("127.0.0.1", master.port());
+                    TestServer.await("the link up", LONG, () -> r.info("replication").contains("master_link_status:up"));
+                    long applied = field(r, "slave_repl_offset");
+                    TestServer.await("the stream flowing", LONG, () -> field(r, "slave_repl_offset") > applied + 100_000);
+                    try (Jedis other = replica.jedis()) {
+                        long t0 = System.nanoTime();
+                        assertEquals("OK", other.replicaofNoOne());
+                        long ms = (System.nanoTime() - t0) / 1_000_000;
+                        assertTrue(ms < 15_000, "REPLICAOF NO ONE took " + ms + " ms");
+                        assertEquals("OK", other.set("mine", "yes")); // a master now
+                    }
+                }
+            } finally {
+                stop.set(true);
+                for (Thread t : writers) {
+                    t.join(60_000);
+                }
+            }
+        }
+    }
+
     @Test
     void aReplicaWithoutCapaEofGetsASizedRdbFromDisk() throws Exception {
         try (TestServer master = new TestServer("--replication-protocol", "redis");

@@ -22,7 +22,7 @@ public final class ReplicationCommands {
             t.add(command(name, 3).flags(ADMIN | NOSCRIPT | STALE | CommandSpec.NO_ASYNC_LOADING).group("server")
                     .since(name.equals("slaveof") ? "1.0.0" : "5.0.0").acl("@admin", "@slow", "@dangerous")
                     .summary("Makes the server a replica of a master, or a master again with NO ONE.")
-                    .home(ReplicationCommands::replicaOf).build());
+                    .allShards(new ReplicaOfOp()).build());
         }
         t.add(command("wait", 3).flags(NOSCRIPT).group("generic").since("3.0.0")
                 .acl("@slow", "@connection").complexity("O(1)")
@@ -223,36 +223,82 @@ public final class ReplicationCommands {
         }
     }
 
-    static void replicaOf(CommandContext c) {
-        Replication r = c.engine.replication();
-        if (r == null) {
-            c.reply.error("ERR replication is not available in this server");
-            return;
+    /**
+     * REPLICAOF host port | NO ONE. Leaving a master waits until the stream already read from it
+     * is applied, and applying needs the shards: were it to wait on a shard's thread, that shard
+     * could not apply its part (a stall of up to 30 s under a write load, then the rest lost). So
+     * the work runs on a virtual thread and the reply waits for it. Inside EXEC, where a reply is
+     * not deferred, it runs as the reply is written (a queued REPLICAOF follows no live stream).
+     */
+    static final class ReplicaOfOp implements MultiShardOp {
+        private static final Object DONE_OK = new Object();
+
+        @Override
+        public int lockMode() {
+            return LOCK_NONE;
         }
-        Request req = c.req;
-        String error;
-        if (req.is(1, "no") && req.is(2, "one")) {
-            error = r.replicaOf(null, 0);
-            if (error == null) {
-                c.reply.ok();
+
+        @Override
+        public String precheck(Tx tx, int databases) {
+            if (tx.engine().replication() == null) {
+                return "ERR replication is not available in this server";
             }
-        } else {
+            Request req = tx.req;
+            if (req.is(1, "no") && req.is(2, "one")) {
+                tx.extra = null;
+                return null;
+            }
             if (!req.parseLong(2)) {
-                c.reply.error("ERR Invalid master port");
-                return;
+                return "ERR Invalid master port";
             }
             long port = req.longValue();
             if (port < 0 || port > 65535) {
-                c.reply.error("ERR Invalid master port");
-                return;
+                return "ERR Invalid master port";
             }
-            error = r.replicaOf(req.str(1), (int) port);
-            if (error == null) {
-                c.reply.simple("OK");
-            }
+            tx.extra = req.str(1);
+            tx.value = port;
+            return null;
         }
-        if (error != null) {
-            c.reply.error(error);
+
+        @Override
+        public int start(Tx tx) {
+            return DONE;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+        }
+
+        @Override
+        public boolean defer(Tx tx) {
+            Thread.ofVirtual().name("damselfly-replicaof").start(() -> {
+                run(tx);
+                tx.resume();
+            });
+            return true;
+        }
+
+        private static void run(Tx tx) {
+            String host = (String) tx.extra;
+            String error;
+            try {
+                error = tx.engine().replication().replicaOf(host, host == null ? 0 : (int) tx.value);
+            } catch (RuntimeException e) {
+                error = "ERR " + e.getMessage();
+            }
+            tx.payload = error != null ? error : DONE_OK;
+        }
+
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            if (tx.payload == null) {
+                run(tx); // inside EXEC
+            }
+            if (tx.payload instanceof String error) {
+                reply.error(error);
+            } else {
+                reply.ok();
+            }
         }
     }
 }
