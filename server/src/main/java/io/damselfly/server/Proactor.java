@@ -582,9 +582,7 @@ final class Proactor implements Runnable {
                 long ready = c.pump.pending();
                 if (ready == 0 && c.pump.finished()) {
                     closePump(c, "finished");
-                    continue;
-                }
-                if (ready > 0) {
+                } else if (ready > 0) {
                     if (force || ready >= PUMP_BATCH || (c.pumpWaitingSince != 0 && now - c.pumpWaitingSince >= PUMP_DELAY_NS)) {
                         c.pumpWaitingSince = 0;
                         if (pump(c) > 0) {
