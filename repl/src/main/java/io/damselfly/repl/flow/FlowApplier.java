@@ -26,12 +26,32 @@ final class FlowApplier {
     private final Semaphore[] permits;
     final AtomicReference<String> error = new AtomicReference<>();
 
-    /** A write ({@link Request}) or a string to store ({@link StringKey}), with its database. */
+    /**
+     * Writes ({@link Request}) or strings to store ({@link StringKey}), each with its database.
+     * Reused: the shard that applied it clears it and hands it back through {@link #spare}
+     * before it releases the permit (the queue orders the clearing before the next use).
+     */
     private static final class Batch {
-        final List<Object> items = new ArrayList<>();
-        final List<Integer> dbs = new ArrayList<>();
+        final List<Object> items = new ArrayList<>(1024);
+        int[] dbs = new int[1024];
         long bytes;
+
+        void add(Object item, int db) {
+            if (items.size() == dbs.length) {
+                dbs = java.util.Arrays.copyOf(dbs, dbs.length * 2);
+            }
+            dbs[items.size()] = db;
+            items.add(item);
+        }
+
+        void clear() {
+            items.clear();
+            bytes = 0;
+        }
     }
+
+    /** Cleared batches per shard, for the flow's next ones. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Batch>[] spare;
 
     record StringKey(byte[] key, byte[] value, long expireAt) {
     }
@@ -41,7 +61,11 @@ final class FlowApplier {
         int n = engine.shards();
         this.batches = new Batch[n];
         this.permits = new Semaphore[n];
+        @SuppressWarnings("unchecked")
+        java.util.concurrent.ConcurrentLinkedQueue<Batch>[] free = new java.util.concurrent.ConcurrentLinkedQueue[n];
+        this.spare = free;
         for (int i = 0; i < n; i++) {
+            free[i] = new java.util.concurrent.ConcurrentLinkedQueue<>();
             batches[i] = new Batch();
             permits[i] = new Semaphore(IN_FLIGHT);
         }
@@ -49,8 +73,7 @@ final class FlowApplier {
 
     synchronized void add(int shard, int db, Object item, long size) throws IOException {
         Batch b = batches[shard];
-        b.items.add(item);
-        b.dbs.add(db);
+        b.add(item, db);
         b.bytes += size;
         if (b.bytes >= BATCH_BYTES) {
             send(shard);
@@ -83,7 +106,7 @@ final class FlowApplier {
         for (int s = 0; s < batches.length; s++) {
             if (!batches[s].items.isEmpty()) {
                 Batch b = batches[s];
-                batches[s] = new Batch();
+                batches[s] = fresh(s);
                 post(s, b); // its permit's release is surplus: the applier is done with
             }
         }
@@ -94,15 +117,19 @@ final class FlowApplier {
         if (b.items.isEmpty()) {
             return;
         }
-        batches[shard] = new Batch();
         try {
             permits[shard].acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            batches[shard] = b; // kept for flushNow
-            throw new IOException("interrupted while applying");
+            throw new IOException("interrupted while applying"); // b stays for flushNow
         }
+        batches[shard] = fresh(shard);
         post(shard, b);
+    }
+
+    private Batch fresh(int shard) {
+        Batch b = spare[shard].poll();
+        return b != null ? b : new Batch();
     }
 
     private void post(int shard, Batch b) {
@@ -110,7 +137,7 @@ final class FlowApplier {
             try {
                 for (int i = 0; i < b.items.size(); i++) {
                     Object item = b.items.get(i);
-                    Keyspace db = w.shard().db(b.dbs.get(i));
+                    Keyspace db = w.shard().db(b.dbs[i]);
                     if (item instanceof StringKey s) {
                         db.putString(s.key, 0, s.key.length, s.value, 0, s.value.length,
                                 s.expireAt >= 0 ? s.expireAt : Keyspace.NO_EXPIRE);
@@ -122,6 +149,8 @@ final class FlowApplier {
                     }
                 }
             } finally {
+                b.clear();
+                spare[shard].offer(b);
                 permits[shard].release();
             }
         });
