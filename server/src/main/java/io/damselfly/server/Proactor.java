@@ -580,7 +580,7 @@ final class Proactor implements Runnable {
             Connection c = pumps.get(i);
             if (c.key.isValid() && (c.key.interestOps() & SelectionKey.OP_WRITE) == 0) {
                 long ready = c.pump.pending();
-                if (ready == 0 && c.pump.finished()) {
+                if (c.pump.finished()) {
                     closePump(c, "finished");
                 } else if (ready > 0) {
                     if (force || ready >= PUMP_BATCH || (c.pumpWaitingSince != 0 && now - c.pumpWaitingSince >= PUMP_DELAY_NS)) {

@@ -711,7 +711,7 @@ public final class NativeMaster {
         @Override
         public long pending() {
             FlowLog.Cursor cur = f.cursor;
-            return cur.dropped() || f.session.closedWhy != null ? 1 : log.publishedEnd() - cur.position();
+            return cur.dropped() ? 1 : log.publishedEnd() - cur.position(); // dropped: pump says why
         }
 
         @Override

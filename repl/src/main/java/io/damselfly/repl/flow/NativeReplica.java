@@ -143,7 +143,7 @@ public final class NativeReplica {
         Socket[] socks = new Socket[n];
         sockets = socks;
         control = out;
-        DataInputStream[] ins = new DataInputStream[n];
+        FlowInput[] ins = new FlowInput[n];
         OutputStream[] outs = new OutputStream[n];
         try {
             for (int i = 0; i < n; i++) {
@@ -329,7 +329,7 @@ public final class NativeReplica {
 
     private final class FlowState {
         final int index;
-        final DataInputStream in;
+        final FlowInput in;
         final OutputStream out;
         final FlowApplier applier;
         final byte[] h = new byte[Frames.HEADER];
@@ -341,7 +341,7 @@ public final class NativeReplica {
         final java.util.List<byte[]> rawPieces = new java.util.ArrayList<>();
         int[] keyScratch = new int[16];
 
-        FlowState(int index, DataInputStream in, OutputStream out) {
+        FlowState(int index, FlowInput in, OutputStream out) {
             this.index = index;
             this.in = in;
             this.out = out;
@@ -383,7 +383,7 @@ public final class NativeReplica {
         }
     }
 
-    private void runFlows(int n, DataInputStream[] ins, OutputStream[] outs, boolean full, boolean mirror,
+    private void runFlows(int n, FlowInput[] ins, OutputStream[] outs, boolean full, boolean mirror,
             String masterId, Link link) throws IOException {
         FlowState[] flows = new FlowState[n];
         for (int i = 0; i < n; i++) {
@@ -513,7 +513,7 @@ public final class NativeReplica {
     }
 
     private void readFlow(FlowState f, boolean mirror, AtomicInteger synced) throws Exception {
-        DataInputStream in = f.in;
+        FlowInput in = f.in;
         byte[] h = f.h;
         if (!Frames.readHeader(in, h) || Frames.kind(h, 0) != 'B') {
             throw new IOException("flow " + f.index + " did not start");
@@ -537,14 +537,13 @@ public final class NativeReplica {
             f.lsn = startLsn;
         }
         long flushedAt = System.nanoTime();
-        FlowInput raw = in instanceof FlowInput fi ? fi : null;
         int frames = 0;
         while (true) {
             // what is gathered goes to the shards when nothing more is there to read, or at least
             // every STABLE_FLUSH_NANOS under a steady stream (the lag a reader of the replica sees).
             // The socket is asked (a system call) only once what was read is parsed, and the clock
             // every 32 frames: per frame, both took 10% of a replica's CPU
-            boolean idle = (raw == null || raw.buffered() == 0) && in.available() == 0;
+            boolean idle = in.buffered() == 0 && in.available() == 0;
             if (idle || (++frames & 31) == 0) {
                 long now = System.nanoTime();
                 if (idle || now - flushedAt > STABLE_FLUSH_NANOS) {
