@@ -173,10 +173,7 @@ public final class FlowLog {
     /** Appends a frame with a given LSN (a replica mirroring its master's flow); on the writer's thread. */
     void appendFrame(byte kind, long frameLsn, long txid, int db, int parts, int hop, byte[] payload, int off, int len) {
         writeFrame(kind, frameLsn, txid, db, parts, hop, payload, off, len);
-        lsn = frameLsn;
-        tail.lastWriteMs = System.currentTimeMillis();
-        END_LSN.setRelease(this, frameLsn);
-        END_POS.setRelease(this, pos); // publishes the frame's bytes
+        publish(frameLsn);
     }
 
     /** Appends a whole frame as received (header and payload); on the writer's thread. */
@@ -184,8 +181,12 @@ public final class FlowLog {
         long frameLsn = Frames.lsn(frame, off);
         beginFrame(frameLsn);
         write(frame, off, len);
+        publish(frameLsn);
+    }
+
+    /** Makes the frame just written visible to readers (release: its bytes before the end). */
+    private void publish(long frameLsn) {
         lsn = frameLsn;
-        tail.lastWriteMs = System.currentTimeMillis();
         END_LSN.setRelease(this, frameLsn);
         END_POS.setRelease(this, pos);
     }
@@ -216,7 +217,10 @@ public final class FlowLog {
 
     private void roll() {
         Block n = newBlock(pos);
-        tail.next = n; // volatile: linked before the end moves into it
+        // a block's age counts from when it was sealed (no clock read per frame); the tail, the
+        // only block still written, is never trimmed
+        tail.lastWriteMs = System.currentTimeMillis();
+        tail.next = n; // volatile: linked (and its age written) before the end moves into it
         tail = n;
         afterNewBlock();
     }
@@ -336,13 +340,14 @@ public final class FlowLog {
         }
         while (head != tail) {
             Block b = head;
+            Block next = b.next; // acquire: the sealed block's age was written before its link
             long end = b.start + b.used;
             boolean overSize = pos - end >= backlogSize;
             boolean overAge = ttlMs > 0 && now - b.lastWriteMs > ttlMs;
             if (!(overSize || overAge) || end >= min) {
                 break;
             }
-            head = b.next;
+            head = next;
             if (spare.size() < 8) {
                 spare.add(b);
             }
