@@ -51,6 +51,18 @@ final class TestServer implements AutoCloseable {
         server.close();
     }
 
+    /** GET on a replica that may be loading a full sync: null while it answers -LOADING, as Redis does. */
+    static String getUnlessLoading(Jedis j, String key) {
+        try {
+            return j.get(key);
+        } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+            if (e.getMessage().startsWith("LOADING")) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
     /** Waits (generously, for a loaded 2-core machine) until the condition holds. */
     static void await(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
