@@ -32,12 +32,13 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED"})
 public class KeyTableBench {
-    @Param({"100000", "1000000"})
+    @Param({"100000", "1000000", "5000000"})
     public int keys;
 
     private Slab slab;
     private KeyTable table;
     private byte[][] probe;
+    private byte[][] absent;
     private int next;
 
     private static byte[] key(int i) {
@@ -47,14 +48,17 @@ public class KeyTableBench {
     @Setup(Level.Trial)
     public void setup() {
         slab = new Slab();
-        table = new KeyTable(slab, new Versions());
+        table = new KeyTable(slab, new Versions(), 7);
         for (int i = 0; i < keys; i++) {
             insert(key(i));
         }
-        probe = new byte[4096][];
+        // Probes spread over the whole table (more than the caches hold), as a server's are.
+        probe = new byte[1 << 18][];
+        absent = new byte[1 << 18][];
         java.util.SplittableRandom r = new java.util.SplittableRandom(3);
         for (int i = 0; i < probe.length; i++) {
             probe[i] = key(r.nextInt(keys));
+            absent[i] = key(keys + r.nextInt(keys));
         }
     }
 
@@ -76,6 +80,13 @@ public class KeyTableBench {
     @Benchmark
     public long findRandomKey() {
         byte[] k = probe[next++ & (probe.length - 1)];
+        return table.find(k, 0, k.length, Hashing.hash(k, 0, k.length, 7));
+    }
+
+    /** A key the table does not hold: what every SET of a new key looks up first. */
+    @Benchmark
+    public long findMissingKey() {
+        byte[] k = absent[next++ & (absent.length - 1)];
         return table.find(k, 0, k.length, Hashing.hash(k, 0, k.length, 7));
     }
 

@@ -14,27 +14,31 @@ import java.util.Arrays;
  * one segment at a time, so there is never a pause to rehash the whole table.
  *
  * <p>The top bits of a key's hash pick the segment through a directory; the low 6 bits pick its
- * home bucket, and the entry lives in the home bucket or the one after it. When both are full
+ * home bucket, and the entry lives in a window of buckets from there. When the window is full
  * the segment splits in two by the next hash bit; entries keep their bucket index, so a split
- * moves no entry between buckets and reads no entry (the slot keeps 18 bits of hash and its distance from its home bucket).
+ * moves no entry between buckets. The slot keeps 18 other bits of the hash as a tag, so a
+ * lookup reads an entry (a cache miss) only when its tag matches: about one slot in 260,000.
+ * The tag's bits are disjoint from the directory's, so a deep table compares as well as a
+ * shallow one; the price is that a split hashes its entries' keys again to learn their next
+ * directory bit.
  *
  * <p>Segments live in the shard's slab, off the heap, like the entries: the garbage collector
  * sees only the directory, and growth allocates nothing on the heap but a new directory when
  * it doubles.
  *
  * <pre>
- * segment: 4624 bytes in the slab (class {@link Slab#SEGMENT_CLASS})
- *  0       1       2         3     4 .. 5     6 .. 7         8 .. 15        16 .. 4111        4112 .. 4623
- * +-------+-------+---------+-----+----------+--------------+--------------+-----------------+--------------------+
- * | class | depth | spilled | pad | count u16| expiring u16 | overflow map | 512 slots, i64  | 64 bucket versions |
- * +-------+-------+---------+-----+----------+--------------+--------------+-----------------+--------------------+
- * buckets of 8 slots: bucket b holds slots 8b .. 8b+7; overflow map bit h: some entry whose
- * home is bucket h lives beyond its window
+ * segment: 4688 bytes in the slab (class {@link Slab#SEGMENT_CLASS})
+ *  0       1       2         3     4 .. 5     6 .. 7         8 .. 15   16 .. 4111       4112 .. 4623         4624 .. 4687
+ * +-------+-------+---------+-----+----------+--------------+--------+----------------+--------------------+----------------+
+ * | class | depth | spilled | pad | count u16| expiring u16 | unused | 512 slots, i64 | 64 bucket versions | 64 home spans  |
+ * +-------+-------+---------+-----+----------+--------------+--------+----------------+--------------------+----------------+
+ * buckets of 8 slots: bucket b holds slots 8b .. 8b+7; span byte h: the buckets from bucket h
+ * on that hold entries whose home is h (0: none), so a lookup reads no further
  *
  * slot: 64 bits, 0 means empty
  *  63      62 .. 58               57 ........... 40   39 ........................ 0
  * +-------+----------------------+------------------+--------------------------------+
- * |expires| buckets from home    | hash bits 63..46 | slab address of the entry       |
+ * |expires| buckets from home    | hash bits 23..6  | slab address of the entry       |
  * +-------+----------------------+------------------+--------------------------------+
  * </pre>
  *
@@ -47,18 +51,23 @@ public final class KeyTable {
     public static final int SLOTS = BUCKETS * SLOTS_PER_BUCKET;
     /** Buckets an entry normally lives in, from its home bucket on. */
     public static final int WINDOW = 4;
-    /** Buckets an entry may live in when its window is full (marked in the overflow map). */
+    /** Buckets an entry may live in when its window is full (its home's span then reaches it). */
     public static final int REACH = 24;
     static final int DEPTH = 1;
     static final int SPILLED = 2;
     static final int COUNT = 4;
     static final int EXPIRING = 6;
-    static final int OVERFLOW = 8;
     static final int SLOT_BASE = 16;
     static final int VERSION_BASE = SLOT_BASE + SLOTS * 8;
+    static final int SPAN_BASE = VERSION_BASE + BUCKETS * 8;
 
+    /** Directory bits at most: the hash prefix space of segments and of scan cursors. */
+    static final int PREFIX_BITS = 18;
+    static final int MAX_DEPTH = PREFIX_BITS;
+    /** Hash bits a slot keeps: bits 23..6, below the home bucket's and far from the directory's. */
     static final int TAG_BITS = 18;
-    static final int MAX_DEPTH = TAG_BITS;
+    static final int TAG_FROM = 6;
+    static final long PREFIX_MASK = (1L << PREFIX_BITS) - 1;
     static final long TAG_MASK = (1L << TAG_BITS) - 1;
     static final int TAG_SHIFT = Slab.ADDRESS_BITS;
     static final int HOME_SHIFT = TAG_SHIFT + TAG_BITS;
@@ -74,6 +83,7 @@ public final class KeyTable {
 
     private final Slab slab;
     private final Versions versions;
+    private final long hashSeed;
     private long[] dir;
     private int globalDepth;
     private long size;
@@ -84,9 +94,11 @@ public final class KeyTable {
     private long foundSegment;
     private int foundIndex;
 
-    public KeyTable(Slab slab, Versions versions) {
+    /** A table whose keys are hashed with {@code hashSeed} ({@link Hashing}), which its splits use too. */
+    public KeyTable(Slab slab, Versions versions, long hashSeed) {
         this.slab = slab;
         this.versions = versions;
+        this.hashSeed = hashSeed;
         reset();
     }
 
@@ -164,6 +176,17 @@ public final class KeyTable {
         page.set(U16, base + EXPIRING, (short) (expiringIn(page, base) + delta));
     }
 
+    /** Buckets from {@code home} on that hold its entries: a lookup's whole range. */
+    private static int span(MemorySegment page, long base, int home) {
+        return page.get(ValueLayout.JAVA_BYTE, base + SPAN_BASE + home);
+    }
+
+    private static void widenSpan(MemorySegment page, long base, int home, int distance) {
+        if (distance >= span(page, base, home)) {
+            page.set(ValueLayout.JAVA_BYTE, base + SPAN_BASE + home, (byte) (distance + 1));
+        }
+    }
+
     private static long slot(MemorySegment page, long base, int idx) {
         return page.get(SLOT, base + SLOT_BASE + 8L * idx);
     }
@@ -194,7 +217,7 @@ public final class KeyTable {
         long seg = dir[dirIndex(hash)];
         MemorySegment page = slab.page(seg);
         long base = seg & Slab.OFFSET_MASK;
-        long tag = hash >>> (64 - TAG_BITS);
+        long tag = tagOf(hash);
         int home = (int) hash & (BUCKETS - 1);
         int first;
         int slots;
@@ -203,7 +226,7 @@ public final class KeyTable {
             slots = SLOTS;
         } else {
             first = home << 3;
-            slots = ((page.get(SLOT, base + OVERFLOW) & (1L << home)) != 0 ? REACH : WINDOW) * SLOTS_PER_BUCKET;
+            slots = span(page, base, home) * SLOTS_PER_BUCKET;
         }
         for (int i = 0; i < slots; i++) {
             int idx = (first + i) & (SLOTS - 1);
@@ -255,9 +278,6 @@ public final class KeyTable {
             int idx = freeSlot(page, base, home, WINDOW);
             if (idx < 0) {
                 idx = freeSlot(page, base, home, REACH);
-                if (idx >= 0) {
-                    page.set(SLOT, base + OVERFLOW, page.get(SLOT, base + OVERFLOW) | (1L << home));
-                }
             }
             if (idx < 0) {
                 if (depth(page, base) < MAX_DEPTH) {
@@ -271,9 +291,14 @@ public final class KeyTable {
                 page.set(ValueLayout.JAVA_BYTE, base + SPILLED, (byte) 1);
             }
             touch(page, base, seg, idx >>> 3);
-            long distance = ((idx >>> 3) - home) & (BUCKETS - 1);
-            setSlot(page, base, idx, (expires ? EXPIRES_BIT : 0) | (distance << HOME_SHIFT)
-                    | ((hash >>> (64 - TAG_BITS)) << TAG_SHIFT) | address);
+            int distance = ((idx >>> 3) - home) & (BUCKETS - 1);
+            if (distance < REACH) {
+                widenSpan(page, base, home, distance);
+            } else {
+                distance = 0; // a spilled segment's entry far from home: lookups there read every slot
+            }
+            setSlot(page, base, idx, (expires ? EXPIRES_BIT : 0) | ((long) distance << HOME_SHIFT)
+                    | (tagOf(hash) << TAG_SHIFT) | address);
             addCount(page, base, 1);
             size++;
             if (expires) {
@@ -284,6 +309,18 @@ public final class KeyTable {
             foundIndex = idx;
             return;
         }
+    }
+
+    static long tagOf(long hash) {
+        return (hash >>> TAG_FROM) & TAG_MASK;
+    }
+
+    /** The directory bit that decides an entry's side when a segment at {@code depth} splits. */
+    private long splitBit(long address, int depth) {
+        MemorySegment page = slab.page(address);
+        long o = address & Slab.OFFSET_MASK;
+        long hash = Hashing.hash(page, Entry.keyOffset(page, o), Entry.keyLen(page, o), hashSeed);
+        return (hash >>> (63 - depth)) & 1;
     }
 
     private static int freeSlot(MemorySegment page, long base, int home, int buckets) {
@@ -324,12 +361,11 @@ public final class KeyTable {
         long sbase = sibling & Slab.OFFSET_MASK;
         page.set(ValueLayout.JAVA_BYTE, base + DEPTH, (byte) (depth + 1));
         spage.set(ValueLayout.JAVA_BYTE, sbase + SPILLED, page.get(ValueLayout.JAVA_BYTE, base + SPILLED));
-        int bitShift = TAG_BITS - 1 - depth;
         int moved = 0;
         int movedExpiring = 0;
         for (int idx = 0; idx < SLOTS; idx++) {
             long s = slot(page, base, idx);
-            if (s != 0 && ((s >>> (TAG_SHIFT + bitShift)) & 1) != 0) {
+            if (s != 0 && splitBit(s & ADDRESS_MASK, depth) != 0) {
                 setSlot(spage, sbase, idx, s);
                 setSlot(page, base, idx, 0);
                 moved++;
@@ -338,8 +374,8 @@ public final class KeyTable {
                 }
             }
         }
-        page.set(SLOT, base + OVERFLOW, overflowMap(page, base));
-        spage.set(SLOT, sbase + OVERFLOW, overflowMap(spage, sbase));
+        recomputeSpans(page, base);
+        recomputeSpans(spage, sbase);
         addCount(page, base, -moved);
         addCount(spage, sbase, moved);
         addExpiring(page, base, -movedExpiring);
@@ -381,19 +417,16 @@ public final class KeyTable {
         globalDepth++;
     }
 
-    /** The overflow map that the segment's entries imply (homes of entries beyond their window). */
-    private static long overflowMap(MemorySegment page, long base) {
-        long map = 0;
+    /** Sets each home's span to what the segment's entries imply (a removal leaves a span wide). */
+    private static void recomputeSpans(MemorySegment page, long base) {
+        page.asSlice(base + SPAN_BASE, BUCKETS).fill((byte) 0);
         for (int idx = 0; idx < SLOTS; idx++) {
             long s = slot(page, base, idx);
             if (s != 0) {
-                long distance = (s >>> HOME_SHIFT) & HOME_MASK;
-                if (distance >= WINDOW) {
-                    map |= 1L << (((idx >>> 3) - distance) & (BUCKETS - 1));
-                }
+                int distance = (int) ((s >>> HOME_SHIFT) & HOME_MASK);
+                widenSpan(page, base, ((idx >>> 3) - distance) & (BUCKETS - 1), distance);
             }
         }
-        return map;
     }
 
     private void touch(MemorySegment page, long base, long seg, int bucket) {
@@ -413,9 +446,9 @@ public final class KeyTable {
      * first, so a bucket revisited after a split is already stamped and skipped.
      */
     public long snapshotStep(long cursor, long cutVersion) {
-        int prefix = (int) (cursor >>> 6) & (int) TAG_MASK;
+        int prefix = (int) (cursor >>> 6) & (int) PREFIX_MASK;
         int bucket = (int) cursor & (BUCKETS - 1);
-        int di = prefix >>> (TAG_BITS - globalDepth);
+        int di = prefix >>> (PREFIX_BITS - globalDepth);
         long seg = dir[di];
         MemorySegment page = slab.page(seg);
         long base = seg & Slab.OFFSET_MASK;
@@ -534,9 +567,9 @@ public final class KeyTable {
      * entry present from the start to the end of a scan is visited at least once.
      */
     public long scanBucket(long cursor, SlotVisitor visitor) {
-        int prefix = (int) (cursor >>> 6) & (int) TAG_MASK;
+        int prefix = (int) (cursor >>> 6) & (int) PREFIX_MASK;
         int bucket = (int) cursor & (BUCKETS - 1);
-        int di = prefix >>> (TAG_BITS - globalDepth);
+        int di = prefix >>> (PREFIX_BITS - globalDepth);
         long seg = dir[di];
         MemorySegment page = slab.page(seg);
         long base = seg & Slab.OFFSET_MASK;
@@ -556,9 +589,9 @@ public final class KeyTable {
             return ((long) prefix << 6) | (bucket + 1);
         }
         int depth = depth(page, base);
-        int start = prefix & ~((1 << (TAG_BITS - depth)) - 1);
-        long next = (long) start + (1L << (TAG_BITS - depth));
-        return next >= (1L << TAG_BITS) ? 0 : next << 6;
+        int start = prefix & ~((1 << (PREFIX_BITS - depth)) - 1);
+        long next = (long) start + (1L << (PREFIX_BITS - depth));
+        return next >= (1L << PREFIX_BITS) ? 0 : next << 6;
     }
 
     /** Visits the first occupied slot from a random position, or nothing if the table is empty. */

@@ -40,7 +40,7 @@ public final class Slab {
     public static final int LARGE_CLASS = 255;
     /** The exact-size class of hash table segments (see KeyTable), outside the size ladder. */
     public static final int SEGMENT_CLASS = 254;
-    public static final int SEGMENT_BYTES = 4624;
+    public static final int SEGMENT_BYTES = 4688;
 
     private static final int[] CLASS_SIZE = buildClasses();
     /** Size classes plus the segment class, which uses the last slot of the per-class arrays. */

@@ -82,7 +82,7 @@ public final class Shard {
     public void start() {
         if (dbs[0].table == null) {
             for (Keyspace db : dbs) {
-                db.table = new KeyTable(slab, versions);
+                db.table = new KeyTable(slab, versions, hashSeed);
             }
         }
     }
@@ -253,7 +253,7 @@ public final class Shard {
     public Keyspace[] shadowDatabases() {
         Keyspace[] shadow = new Keyspace[dbs.length];
         for (int i = 0; i < dbs.length; i++) {
-            shadow[i] = new Keyspace(this, i, new KeyTable(slab, versions));
+            shadow[i] = new Keyspace(this, i, new KeyTable(slab, versions, hashSeed));
         }
         return shadow;
     }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KeyTableTest {
     private final Slab slab = new Slab();
     private final Versions versions = new Versions();
-    private final KeyTable table = new KeyTable(slab, versions);
+    private final KeyTable table = new KeyTable(slab, versions, 42);
 
     private static byte[] key(int i) {
         return ("key:" + i).getBytes(StandardCharsets.UTF_8);
@@ -65,6 +65,47 @@ class KeyTableTest {
             byte[] k = key(i);
             long a = table.find(k, 0, k.length, hash(k));
             assertEquals(i % 2 == 1, a != 0, "key " + i);
+        }
+    }
+
+    @Test
+    void aSlotsTagSharesNoBitWithTheDirectoryOrTheHomeBucket() {
+        // Keys in one segment share their directory prefix; a tag made of those bits would tell
+        // them apart less and less as the table deepens, and every false match reads an entry.
+        Random r = new Random(5);
+        for (int n = 0; n < 1_000; n++) {
+            long h = r.nextLong();
+            for (int bit = 0; bit < 64; bit++) {
+                boolean tagBit = bit >= KeyTable.TAG_FROM && bit < KeyTable.TAG_FROM + KeyTable.TAG_BITS;
+                assertEquals(tagBit, KeyTable.tagOf(h) != KeyTable.tagOf(h ^ (1L << bit)), "bit " + bit);
+            }
+        }
+        assertTrue(KeyTable.TAG_FROM + KeyTable.TAG_BITS <= 64 - KeyTable.PREFIX_BITS);
+        assertTrue(KeyTable.TAG_FROM >= Integer.numberOfTrailingZeros(KeyTable.BUCKETS));
+    }
+
+    @Test
+    void churnAcrossSplitsKeepsEveryPresentKeyFindable() {
+        // removals leave a home's span as wide as it was; splits recompute it from the entries
+        Random r = new Random(11);
+        Map<Integer, Long> present = new HashMap<>();
+        for (int round = 0; round < 300_000; round++) {
+            int i = r.nextInt(120_000);
+            byte[] k = key(i);
+            long a = table.find(k, 0, k.length, hash(k));
+            assertEquals(present.getOrDefault(i, 0L), a, "key " + i);
+            if (a != 0) {
+                table.removeFound();
+                slab.free(a);
+                present.remove(i);
+            } else {
+                present.put(i, put(k));
+            }
+        }
+        assertEquals(present.size(), table.size());
+        for (int i = 0; i < 120_000; i++) {
+            byte[] k = key(i);
+            assertEquals(present.getOrDefault(i, 0L), table.find(k, 0, k.length, hash(k)), "key " + i);
         }
     }
 
