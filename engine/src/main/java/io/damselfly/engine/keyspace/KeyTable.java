@@ -28,12 +28,14 @@ import java.util.Arrays;
  *
  * <pre>
  * segment: 4688 bytes in the slab (class {@link Slab#SEGMENT_CLASS})
- *  0       1       2         3     4 .. 5     6 .. 7         8 .. 15   16 .. 4111       4112 .. 4623         4624 .. 4687
- * +-------+-------+---------+-----+----------+--------------+--------+----------------+--------------------+----------------+
- * | class | depth | spilled | pad | count u16| expiring u16 | unused | 512 slots, i64 | 64 bucket versions | 64 home spans  |
- * +-------+-------+---------+-----+----------+--------------+--------+----------------+--------------------+----------------+
- * buckets of 8 slots: bucket b holds slots 8b .. 8b+7; span byte h: the buckets from bucket h
- * on that hold entries whose home is h (0: none), so a lookup reads no further
+ *  0       1       2         3     4 .. 5     6 .. 7         8 .. 15   16 .. 79            80 .. 4687
+ * +-------+-------+---------+-----+----------+--------------+--------+-------------------+------------------------+
+ * | class | depth | spilled | pad | count u16| expiring u16 | unused | 64 home spans, u8 | 64 buckets of 72 bytes |
+ * +-------+-------+---------+-----+----------+--------------+--------+-------------------+------------------------+
+ * bucket b (at 80 + 72b): slots 8b .. 8b+7 (i64 each), then its version (i64), so that a write
+ * that reads a bucket's slots finds its version in the same or the next cache line; span byte
+ * h: the buckets from bucket h on that hold entries whose home is h (0: none), so a lookup
+ * reads no further. The spans sit beside the header that a lookup reads anyway.
  *
  * slot: 64 bits, 0 means empty
  *  63      62 .. 58               57 ........... 40   39 ........................ 0
@@ -57,9 +59,9 @@ public final class KeyTable {
     static final int SPILLED = 2;
     static final int COUNT = 4;
     static final int EXPIRING = 6;
-    static final int SLOT_BASE = 16;
-    static final int VERSION_BASE = SLOT_BASE + SLOTS * 8;
-    static final int SPAN_BASE = VERSION_BASE + BUCKETS * 8;
+    static final int SPAN_BASE = 16;
+    static final int BUCKET_BASE = SPAN_BASE + BUCKETS;
+    static final int BUCKET_BYTES = SLOTS_PER_BUCKET * 8 + 8;
 
     /** Directory bits at most: the hash prefix space of segments and of scan cursors. */
     static final int PREFIX_BITS = 18;
@@ -119,7 +121,7 @@ public final class KeyTable {
         page.set(ValueLayout.JAVA_BYTE, base + DEPTH, (byte) depth);
         long v = versions.current;
         for (int b = 0; b < BUCKETS; b++) {
-            page.set(SLOT, base + VERSION_BASE + 8L * b, v);
+            page.set(SLOT, base + versionAt(b), v);
         }
         return seg;
     }
@@ -187,12 +189,22 @@ public final class KeyTable {
         }
     }
 
+    /** Offset in the segment of slot {@code idx} (bucket idx / 8). */
+    private static long slotAt(int idx) {
+        return BUCKET_BASE + (long) BUCKET_BYTES * (idx >>> 3) + 8L * (idx & (SLOTS_PER_BUCKET - 1));
+    }
+
+    /** Offset in the segment of a bucket's version stamp, right after its slots. */
+    private static long versionAt(int bucket) {
+        return BUCKET_BASE + (long) BUCKET_BYTES * bucket + 8L * SLOTS_PER_BUCKET;
+    }
+
     private static long slot(MemorySegment page, long base, int idx) {
-        return page.get(SLOT, base + SLOT_BASE + 8L * idx);
+        return page.get(SLOT, base + slotAt(idx));
     }
 
     private static void setSlot(MemorySegment page, long base, int idx, long value) {
-        page.set(SLOT, base + SLOT_BASE + 8L * idx, value);
+        page.set(SLOT, base + slotAt(idx), value);
     }
 
     /** The slot word at (segment, index), for a snapshot hook that serialises a bucket. */
@@ -202,12 +214,12 @@ public final class KeyTable {
 
     /** Version stamp of a bucket. */
     public long bucketVersion(long segment, int bucket) {
-        return slab.page(segment).get(SLOT, (segment & Slab.OFFSET_MASK) + VERSION_BASE + 8L * bucket);
+        return slab.page(segment).get(SLOT, (segment & Slab.OFFSET_MASK) + versionAt(bucket));
     }
 
     /** Stamps a bucket the walker has just serialised. */
     public void stampBucket(long segment, int bucket, long version) {
-        slab.page(segment).set(SLOT, (segment & Slab.OFFSET_MASK) + VERSION_BASE + 8L * bucket, version);
+        slab.page(segment).set(SLOT, (segment & Slab.OFFSET_MASK) + versionAt(bucket), version);
     }
 
     // ------------------------------------------------------------------ lookup
@@ -430,7 +442,7 @@ public final class KeyTable {
     }
 
     private void touch(MemorySegment page, long base, long seg, int bucket) {
-        long at = base + VERSION_BASE + 8L * bucket;
+        long at = base + versionAt(bucket);
         if (page.get(SLOT, at) < versions.cut) {
             versions.bucketsSerialisedAhead++;
             versions.hook.beforeChange(this, seg, bucket);
@@ -452,7 +464,7 @@ public final class KeyTable {
         long seg = dir[di];
         MemorySegment page = slab.page(seg);
         long base = seg & Slab.OFFSET_MASK;
-        long at = base + VERSION_BASE + 8L * bucket;
+        long at = base + versionAt(bucket);
         if (page.get(SLOT, at) < cutVersion) {
             versions.bucketsWalked++;
             versions.hook.beforeChange(this, seg, bucket);
