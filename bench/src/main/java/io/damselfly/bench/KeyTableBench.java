@@ -90,6 +90,33 @@ public class KeyTableBench {
         return table.find(k, 0, k.length, Hashing.hash(k, 0, k.length, 7));
     }
 
+    /** 16 absent keys looked up one after another. */
+    @Benchmark
+    public long findMissing16() {
+        long sum = 0;
+        for (int i = 0; i < 16; i++) {
+            byte[] k = absent[next++ & (absent.length - 1)];
+            sum += table.find(k, 0, k.length, Hashing.hash(k, 0, k.length, 7));
+        }
+        return sum;
+    }
+
+    /** The same, with the table lines of all 16 read ahead first ({@link KeyTable#prefetch}). */
+    @Benchmark
+    public long findMissing16Prefetched() {
+        long sum = 0;
+        int from = next;
+        for (int i = 0; i < 16; i++) {
+            byte[] k = absent[(from + i) & (absent.length - 1)];
+            sum += table.prefetch(Hashing.hash(k, 0, k.length, 7));
+        }
+        for (int i = 0; i < 16; i++) {
+            byte[] k = absent[next++ & (absent.length - 1)];
+            sum += table.find(k, 0, k.length, Hashing.hash(k, 0, k.length, 7));
+        }
+        return sum;
+    }
+
     @Benchmark
     public long hash16() {
         byte[] k = probe[next++ & (probe.length - 1)];

@@ -253,6 +253,27 @@ public final class KeyTable {
         return 0;
     }
 
+    /**
+     * Reads the lines that a find or insert of {@code hash} reads first: the segment's header with
+     * the home's span, and the window of buckets from the home (each from its first slot to its
+     * version: a home's span is about a window at 60-80% fill). A caller with a
+     * batch of keys runs this over a stretch of them before it applies them, so that their cache
+     * misses overlap instead of coming one after another (the loads of different keys do not
+     * depend on each other). Returns a sum of what it read, for the caller to keep: the loads stay.
+     */
+    public long prefetch(long hash) {
+        long seg = dir[dirIndex(hash)];
+        MemorySegment page = slab.page(seg);
+        long base = seg & Slab.OFFSET_MASK;
+        int home = (int) hash & (BUCKETS - 1);
+        long read = span(page, base, home);
+        for (int i = 0; i < WINDOW; i++) {
+            int b = (home + i) & (BUCKETS - 1);
+            read += slot(page, base, b << 3) + page.get(SLOT, base + versionAt(b));
+        }
+        return read;
+    }
+
     private boolean keyEquals(long address, byte[] key, int off, int len) {
         MemorySegment page = slab.page(address);
         long o = address & Slab.OFFSET_MASK;

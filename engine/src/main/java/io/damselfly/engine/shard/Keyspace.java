@@ -56,6 +56,14 @@ public final class Keyspace {
         return Hashing.hash(key, off, len, shard.hashSeed);
     }
 
+    /**
+     * Reads the table lines a write of this key will read ({@link KeyTable#prefetch}); the caller
+     * keeps the result (any sum of them) so that the reads stay.
+     */
+    public long prefetch(byte[] key, int off, int len) {
+        return table.prefetch(hash(key, off, len));
+    }
+
     // ------------------------------------------------------------------ lookups
 
     /**
