@@ -15,7 +15,8 @@ public final class Request {
     private int[] len;
     private int base;
     private int argc;
-    private final Numbers.LongResult number = new Numbers.LongResult();
+    /** Made on the first number parsed: most requests (a replica's, one per record) never parse one. */
+    private Numbers.LongResult number;
 
     public Request set(byte[] buf, int[] off, int[] len, int base, int argc) {
         this.buf = buf;
@@ -118,6 +119,9 @@ public final class Request {
 
     /** Parses argument i as Redis's string2ll; the value is then {@link #longValue()}. */
     public boolean parseLong(int i) {
+        if (number == null) {
+            number = new Numbers.LongResult();
+        }
         return Numbers.parseLong(buf, off(i), len(i), number);
     }
 

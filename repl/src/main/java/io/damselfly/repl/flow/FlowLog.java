@@ -184,6 +184,15 @@ public final class FlowLog {
         publish(frameLsn);
     }
 
+    /** Appends a frame as received, its header and its payload apart (no copy to join them); on the writer's thread. */
+    void appendRaw(byte[] header, byte[] payload, int len) {
+        long frameLsn = Frames.lsn(header, 0);
+        beginFrame(frameLsn);
+        write(header, 0, Frames.HEADER);
+        write(payload, 0, len);
+        publish(frameLsn);
+    }
+
     /** Makes the frame just written visible to readers (release: its bytes before the end). */
     private void publish(long frameLsn) {
         lsn = frameLsn;

@@ -579,17 +579,17 @@ public final class NativeReplica {
         if (mirror) {
             // into our own log as received; a big record's pieces only once it is whole (a
             // resumed flow sends a half-received record again from its first piece)
-            byte[] raw = new byte[Frames.HEADER + len];
-            System.arraycopy(h, 0, raw, 0, Frames.HEADER);
-            System.arraycopy(payload, 0, raw, Frames.HEADER, len);
             if (kind == Frames.PIECE) {
+                byte[] raw = new byte[Frames.HEADER + len];
+                System.arraycopy(h, 0, raw, 0, Frames.HEADER);
+                System.arraycopy(payload, 0, raw, Frames.HEADER, len);
                 f.rawPieces.add(raw);
             } else {
                 for (byte[] piece : f.rawPieces) {
                     logs.log(f.index).appendRaw(piece, 0, piece.length);
                 }
                 f.rawPieces.clear();
-                logs.log(f.index).appendRaw(raw, 0, raw.length);
+                logs.log(f.index).appendRaw(h, payload, len);
             }
         }
         if (kind == Frames.PIECE) {
