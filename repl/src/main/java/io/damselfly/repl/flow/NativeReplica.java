@@ -605,6 +605,12 @@ public final class NativeReplica {
             payload = f.pieces.toByteArray();
             f.pieces.reset();
         }
+        if (kind == Frames.RECORD && Frames.txid(h, 0) == 0 && merge.passes(f.index)) {
+            // most records: outside any multi-shard operation, on a lane with nothing held back
+            f.lsn = Frames.lsn(h, 0);
+            applyRecord(f, Frames.db(h, 0), payload);
+            return;
+        }
         TxMerge.Item it = new TxMerge.Item(kind, Frames.lsn(h, 0), Frames.txid(h, 0), Frames.db(h, 0),
                 Frames.parts(h, 0), Frames.hop(h, 0), payload, f.index);
         f.lsn = it.lsn; // received: applied, or held by the merge, which a partial sync keeps
@@ -629,32 +635,37 @@ public final class NativeReplica {
             return;
         }
         if (it.kind == Frames.RECORD) {
-            Request r = RespArgs.request(it.payload);
-            CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
-            int shard = -1;
-            if (spec != null && spec.route() == CommandSpec.Route.KEYS) {
-                if (f.keyScratch.length < r.argc()) {
-                    f.keyScratch = new int[r.argc()];
-                }
-                int k = spec.keys(r, f.keyScratch);
-                for (int j = 0; j < k; j++) {
-                    int s = engine.shardOf(r.buf(), r.off(f.keyScratch[j]), r.len(f.keyScratch[j]));
-                    if (shard == -1) {
-                        shard = s;
-                    } else if (s != shard) {
-                        shard = -2;
-                        break;
-                    }
+            applyRecord(f, it.db, it.payload);
+        }
+    }
+
+    /** A record outside any multi-shard operation: to the one replica shard of its keys, else in order through a transaction. */
+    private void applyRecord(FlowState f, int db, byte[] payload) throws Exception {
+        Request r = RespArgs.request(payload);
+        CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
+        int shard = -1;
+        if (spec != null && spec.route() == CommandSpec.Route.KEYS) {
+            if (f.keyScratch.length < r.argc()) {
+                f.keyScratch = new int[r.argc()];
+            }
+            int k = spec.keys(r, f.keyScratch);
+            for (int j = 0; j < k; j++) {
+                int s = engine.shardOf(r.buf(), r.off(f.keyScratch[j]), r.len(f.keyScratch[j]));
+                if (shard == -1) {
+                    shard = s;
+                } else if (s != shard) {
+                    shard = -2;
+                    break;
                 }
             }
-            if (shard >= 0) {
-                f.applier.add(shard, it.db, r, it.payload.length + 64);
-            } else {
-                // keyless or spread over our shards: through the transaction path, in order
-                f.applier.drain();
-                check(f);
-                runStream(select(it.db, it.payload));
-            }
+        }
+        if (shard >= 0) {
+            f.applier.add(shard, db, r, payload.length + 64);
+        } else {
+            // keyless or spread over our shards: through the transaction path, in order
+            f.applier.drain();
+            check(f);
+            runStream(select(db, payload));
         }
     }
 

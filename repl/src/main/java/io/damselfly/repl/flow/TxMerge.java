@@ -104,6 +104,14 @@ final class TxMerge {
      * An item read on its lane. Returns true when the caller (the lane's thread) applies it now
      * itself (a plain item on a lane that waits for nothing); otherwise the merge took it.
      */
+    /**
+     * Whether a record outside any operation on {@code lane} applies now, as {@link #offer} would
+     * say, without making an item of it: true when the lane holds nothing back.
+     */
+    synchronized boolean passes(int lane) {
+        return !lanes[lane].waits();
+    }
+
     synchronized boolean offer(Item it) throws Exception {
         Lane l = lanes[it.lane];
         if (it.kind == Frames.END) {
