@@ -57,8 +57,29 @@ public final class RespArgs {
      */
     public static Request request(byte[] resp) throws IOException {
         int argc = argc(resp);
-        int[] off = new int[argc];
-        int[] len = new int[argc];
+        return parse(resp, argc, new int[argc], new int[argc], new Request());
+    }
+
+    /**
+     * Parses records into one request again and again, without allocating once its arrays are
+     * large enough; for one thread, each parse replacing the last.
+     */
+    public static final class Parser {
+        private final Request request = new Request();
+        private int[] off = new int[8];
+        private int[] len = new int[8];
+
+        public Request parse(byte[] resp) throws IOException {
+            int argc = argc(resp);
+            if (argc > off.length) {
+                off = new int[argc];
+                len = new int[argc];
+            }
+            return RespArgs.parse(resp, argc, off, len, request);
+        }
+    }
+
+    private static Request parse(byte[] resp, int argc, int[] off, int[] len, Request into) throws IOException {
         int i = afterHeader(resp);
         for (int a = 0; a < argc; a++) {
             if (resp[i] != '$') {
@@ -74,7 +95,7 @@ public final class RespArgs {
             len[a] = n;
             i += n + 2;
         }
-        return new Request().set(resp, off, len, 0, argc);
+        return into.set(resp, off, len, 0, argc);
     }
 
     /** The argument count of {@code *<argc>\r\n...}. */

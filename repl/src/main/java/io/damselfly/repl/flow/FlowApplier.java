@@ -3,6 +3,7 @@ package io.damselfly.repl.flow;
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.exec.Engine;
 import io.damselfly.engine.shard.Keyspace;
+import io.damselfly.repl.RespArgs;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -26,10 +27,13 @@ final class FlowApplier {
     private final Engine engine;
     private final Batch[] batches;
     private final Semaphore[] permits;
+    /** Per replica shard, used on that shard's thread only: parses the records posted as bytes. */
+    private final RespArgs.Parser[] parsers;
     final AtomicReference<String> error = new AtomicReference<>();
 
     /**
-     * Writes ({@link Request}) or strings to store ({@link StringKey}), each with its database.
+     * Writes (a record's RESP bytes, or a {@link Request}) or strings to store ({@link StringKey}),
+     * each with its database.
      * Reused: the shard that applied it clears it and hands it back through {@link #spare}
      * before it releases the permit (the queue orders the clearing before the next use).
      */
@@ -65,6 +69,7 @@ final class FlowApplier {
         int n = engine.shards();
         this.batches = new Batch[n];
         this.permits = new Semaphore[n];
+        this.parsers = new RespArgs.Parser[n];
         @SuppressWarnings("unchecked")
         java.util.concurrent.ConcurrentLinkedQueue<Batch>[] free = new java.util.concurrent.ConcurrentLinkedQueue[n];
         this.spare = free;
@@ -72,6 +77,7 @@ final class FlowApplier {
             free[i] = new java.util.concurrent.ConcurrentLinkedQueue<>();
             batches[i] = new Batch();
             permits[i] = new Semaphore(IN_FLIGHT);
+            parsers[i] = new RespArgs.Parser();
         }
     }
 
@@ -166,9 +172,16 @@ final class FlowApplier {
                                 s.expireAt >= 0 ? s.expireAt : Keyspace.NO_EXPIRE);
                         continue;
                     }
-                    String e = w.applyLocal(db, (Request) item);
+                    Request r;
+                    try {
+                        r = item instanceof byte[] resp ? parsers[shard].parse(resp) : (Request) item;
+                    } catch (IOException malformed) {
+                        error.compareAndSet(null, malformed.getMessage());
+                        continue;
+                    }
+                    String e = w.applyLocal(db, r);
                     if (e != null) {
-                        error.compareAndSet(null, e + " (" + ((Request) item).describe() + ")");
+                        error.compareAndSet(null, e + " (" + r.describe() + ")");
                     }
                 }
                 b.read = read;

@@ -340,6 +340,7 @@ public final class NativeReplica {
         final java.io.ByteArrayOutputStream pieces = new java.io.ByteArrayOutputStream();
         final java.util.List<byte[]> rawPieces = new java.util.ArrayList<>();
         int[] keyScratch = new int[16];
+        final RespArgs.Parser parser = new RespArgs.Parser();
 
         FlowState(int index, FlowInput in, OutputStream out) {
             this.index = index;
@@ -641,7 +642,7 @@ public final class NativeReplica {
 
     /** A record outside any multi-shard operation: to the one replica shard of its keys, else in order through a transaction. */
     private void applyRecord(FlowState f, int db, byte[] payload) throws Exception {
-        Request r = RespArgs.request(payload);
+        Request r = f.parser.parse(payload); // to find its keys: the shard parses it again
         CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
         int shard = -1;
         if (spec != null && spec.route() == CommandSpec.Route.KEYS) {
@@ -660,7 +661,7 @@ public final class NativeReplica {
             }
         }
         if (shard >= 0) {
-            f.applier.add(shard, db, r, payload.length + 64);
+            f.applier.add(shard, db, payload, payload.length + 64);
         } else {
             // keyless or spread over our shards: through the transaction path, in order
             f.applier.drain();
