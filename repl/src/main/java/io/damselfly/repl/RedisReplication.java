@@ -505,6 +505,13 @@ public final class RedisReplication implements Replication {
      * follows it with PSYNC ... FAILOVER, which makes it a master that continues our history.
      */
     private void runFailover(String host, int port, boolean force, long deadline) {
+        try {
+            // the offset read below must come after every write acknowledged before the pause
+            engine.settlePausedWrites(Math.max(1, deadline - System.currentTimeMillis()));
+        } catch (InterruptedException e) {
+            endFailover("Failover interrupted");
+            return;
+        }
         log.appendControl(ReplicationLog.GETACK);
         long lastAsk = System.currentTimeMillis();
         String targetHost = host;

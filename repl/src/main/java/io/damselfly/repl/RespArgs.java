@@ -71,6 +71,9 @@ public final class RespArgs {
 
         public Request parse(byte[] resp) throws IOException {
             int argc = argc(resp);
+            if (argc < 1) {
+                throw new IOException("a record without a command");
+            }
             if (argc > off.length) {
                 off = new int[argc];
                 len = new int[argc];

@@ -175,6 +175,48 @@ public final class Engine {
     }
 
     /**
+     * Waits, writes paused, until every write dispatched before the pause has run (and journaled),
+     * so that a handover reads an offset no acknowledged write comes after. Two rounds: a no-op
+     * on every thread first, since a thread that read the pause flag just before it was set may
+     * still be posting that write's hops to other shards (its posts precede its no-op); then an
+     * operation holding every shard, which each shard runs after those hops (they are ahead of
+     * it in its inbox) and after any multi-shard operation already holding locks. Blocks: for a
+     * thread of its own. Returns false on timeout.
+     */
+    public boolean settlePausedWrites(long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        java.util.concurrent.CountDownLatch round = new java.util.concurrent.CountDownLatch(shards());
+        for (int s = 0; s < shards(); s++) {
+            post(s, w -> round.countDown());
+        }
+        if (!round.await(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        io.damselfly.engine.command.MultiShardOp hold = new io.damselfly.engine.command.MultiShardOp() {
+            @Override
+            public int lockMode() {
+                return LOCK_SHARD;
+            }
+
+            @Override
+            public void step(io.damselfly.engine.command.CommandContext ctx, TxPart part, int hop) {
+            }
+
+            @Override
+            public void reply(Tx tx, io.damselfly.engine.resp.Reply reply) {
+                reply.ok();
+            }
+        };
+        try {
+            allShards(io.damselfly.engine.command.CommandSpec.internal("settle", hold))
+                    .get(Math.max(1, deadline - System.currentTimeMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
+    }
+
+    /**
      * Installs who hears that a multi-shard operation finished on every shard (the replication
      * stream, which merges the operation's journal records then). Called on the coordinator's
      * thread after the last step's records were journaled by every shard.

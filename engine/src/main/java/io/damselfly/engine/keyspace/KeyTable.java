@@ -328,7 +328,9 @@ public final class KeyTable {
             if (distance < REACH) {
                 widenSpan(page, base, home, distance);
             } else {
-                distance = 0; // a spilled segment's entry far from home: lookups there read every slot
+                // a spilled segment's entry far from home: lookups there read every slot, and a
+                // spilled segment is at the maximum depth, so no split recomputes spans from it
+                distance = 0;
             }
             setSlot(page, base, idx, (expires ? EXPIRES_BIT : 0) | ((long) distance << HOME_SHIFT)
                     | (tagOf(hash) << TAG_SHIFT) | address);

@@ -978,6 +978,12 @@ public final class NativeMaster {
         LOG.info("Takeover requested by replica {}:{}", s.ip, s.port);
         engine.pauseWrites(true);
         try {
+            try {
+                engine.settlePausedWrites(Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("takeover interrupted");
+            }
             long target = writeMarker(true);
             boolean done = false;
             while (System.currentTimeMillis() < deadline && s.closedWhy == null) {

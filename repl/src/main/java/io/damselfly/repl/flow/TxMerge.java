@@ -101,10 +101,6 @@ final class TxMerge {
     }
 
     /**
-     * An item read on its lane. Returns true when the caller (the lane's thread) applies it now
-     * itself (a plain item on a lane that waits for nothing); otherwise the merge took it.
-     */
-    /**
      * Whether a record outside any operation on {@code lane} applies now, as {@link #offer} would
      * say, without making an item of it: true when the lane holds nothing back.
      */
@@ -112,6 +108,10 @@ final class TxMerge {
         return !lanes[lane].waits();
     }
 
+    /**
+     * An item read on its lane. Returns true when the caller (the lane's thread) applies it now
+     * itself (a plain item on a lane that waits for nothing); otherwise the merge took it.
+     */
     synchronized boolean offer(Item it) throws Exception {
         Lane l = lanes[it.lane];
         if (it.kind == Frames.END) {
