@@ -395,6 +395,65 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * Failovers back and forth while four clients write keys on both shards: a write dispatched
+     * just before the pause may still be on its way to the other shard when the handover reads
+     * the offset to wait for. Every write a client saw acknowledged must be on the new master.
+     */
+    @Test
+    void failoversUnderWritesFromManyClientsLoseNoAcknowledgedWrite() throws Exception {
+        try (TestServer a = new TestServer("--replication-protocol", "redis");
+             TestServer b = new TestServer("--replication-protocol", "redis");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis()) {
+            jb.replicaof("127.0.0.1", a.port());
+            TestServer.await("the link", LONG, () -> ja.info("replication").contains("state=online"));
+            TestServer[] nodes = {a, b};
+            Jedis[] js = {ja, jb};
+            for (int round = 0; round < 6; round++) {
+                int from = round % 2;
+                int to = 1 - from;
+                String prefix = "r" + round + ":";
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicInteger written = new AtomicInteger();
+                List<java.util.concurrent.CompletableFuture<List<String>>> writers = new java.util.ArrayList<>();
+                for (int w = 0; w < 4; w++) {
+                    String p = prefix + w + ":";
+                    int port = nodes[from].port();
+                    writers.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        List<String> acked = new java.util.ArrayList<>();
+                        try (Jedis j = new Jedis("127.0.0.1", port, 60_000)) {
+                            for (int i = 0; !stop.get(); i++) {
+                                try {
+                                    j.set(p + i, "v");
+                                    acked.add(p + i);
+                                    written.incrementAndGet();
+                                } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+                                    assertTrue(e.getMessage().startsWith("READONLY"), e.getMessage());
+                                    break;
+                                }
+                            }
+                        }
+                        return acked;
+                    }));
+                }
+                TestServer.await("some writes", LONG, () -> written.get() > 400);
+                assertEquals("OK", js[from].failover(redis.clients.jedis.params.FailoverParams.failoverParams()
+                        .to("127.0.0.1", nodes[to].port()).timeout(30_000)));
+                TestServer.await("the roles to swap", LONG, () -> js[to].info("replication").contains("role:master")
+                        && js[from].info("replication").contains("master_failover_state:no-failover")
+                        && js[from].info("replication").contains("role:slave"));
+                for (var w : writers) {
+                    for (String k : w.get(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                        assertEquals("v", js[to].get(k), "round " + round + ": acknowledged write " + k);
+                    }
+                }
+                stop.set(true);
+                TestServer.await("the old master to follow", LONG,
+                        () -> js[from].info("replication").contains("master_link_status:up"));
+            }
+        }
+    }
+
     @Test
     void failoverHandsTheMasterRoleToADamselflyReplicaWithoutLosingAnAcknowledgedWrite() throws Exception {
         try (TestServer master = new TestServer("--replication-protocol", "redis"); Jedis m = master.jedis();
