@@ -16,7 +16,7 @@
 #
 # Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2), BENCH_PIPELINES
 # (default "1 16"), BENCH_WORKLOADS (default "string hash list set zset publish"),
-# DAMSELFLY_THREADS (default: cores), BENCH_OUT (default bench/last-run.txt).
+# DAMSELFLY_THREADS (default: cores), DAMSELFLY_ARGS (more server options), BENCH_OUT (default bench/last-run.txt).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -45,7 +45,7 @@ trap cleanup EXIT
 
 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" --daemonize no >"$tmp/redis.log" 2>&1 &
 rpid=$!
-bin/damselfly --port "$dport" --bind 127.0.0.1 --threads "$threads" --save "" --dir "$tmp" >"$tmp/damselfly.log" 2>&1 &
+bin/damselfly --port "$dport" --bind 127.0.0.1 --threads "$threads" --save "" --dir "$tmp" ${DAMSELFLY_ARGS:-} >"$tmp/damselfly.log" 2>&1 &
 dpid=$!
 for p in "$dport" "$rport"; do
   for i in $(seq 1 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -53,7 +53,7 @@ done
 
 {
 echo "# make bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -r)"
-echo "# damselfly: bin/damselfly --threads $threads --save '' (JVM flags: see bin/damselfly)${DAMSELFLY_JAVA_OPTS:+ extra: $DAMSELFLY_JAVA_OPTS}"
+echo "# damselfly: bin/damselfly --threads $threads --save ''${DAMSELFLY_ARGS:+ $DAMSELFLY_ARGS} (JVM flags: see bin/damselfly)${DAMSELFLY_JAVA_OPTS:+ extra: $DAMSELFLY_JAVA_OPTS}"
 echo "# redis: $(redis-server --version | cut -d' ' -f3) --save '' --appendonly no"
 echo "# load: 50 connections, 100000 keys or elements, 32-byte values, ${secs}s per run, $rounds rounds; workloads: $workloads"
 } | tee "$out"

@@ -119,6 +119,8 @@ public final class Info {
         long ops = 0;
         long bucketsAhead = 0;
         long bucketsWalked = 0;
+        long squashes = 0;
+        long squashed = 0;
         for (Worker.Stats s : stats) {
             calls += s.commandsProcessed;
             expired += s.expiredKeys;
@@ -130,6 +132,8 @@ public final class Info {
             ops += s.opsPerSec;
             bucketsAhead += s.bucketsAhead;
             bucketsWalked += s.bucketsWalked;
+            squashes += s.squashes;
+            squashed += s.squashedCommands;
         }
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         long usedMemory = used + heap.getUsed();
@@ -283,7 +287,9 @@ public final class Info {
                             .append("reply_buffer_shrinks:0\r\n")
                             .append("reply_buffer_expands:0\r\n")
                             .append("damselfly_buckets_serialised_ahead:").append(bucketsAhead).append("\r\n")
-                            .append("damselfly_buckets_serialised_by_walker:").append(bucketsWalked).append("\r\n");
+                            .append("damselfly_buckets_serialised_by_walker:").append(bucketsWalked).append("\r\n")
+                            .append("damselfly_pipeline_squashes:").append(squashes).append("\r\n")
+                            .append("damselfly_pipeline_squashed_commands:").append(squashed).append("\r\n");
                 }
                 case "replication" -> sb.append("# Replication\r\n").append(engine.replicationInfo());
                 case "cpu" -> {

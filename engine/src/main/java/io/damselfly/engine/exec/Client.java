@@ -50,6 +50,13 @@ public class Client {
     boolean queuedForFlush;
     RemoteBatch batch;
     Tx tx;
+    /** Runs this client's squashed pipelines (see {@link PipelineOp}); made on first use. */
+    PipelineOp pipeline;
+    /**
+     * Input before this offset was already tried as a squashed run and cut back (see
+     * Worker#squashOrCut): its commands go hop by hop, without being collected again.
+     */
+    int squashBarrier;
     /** The wait the client is blocked in (BLPOP ...), or null. */
     Waiter waiter;
     /** When the client's latest blocking command was dispatched (nanoTime): its place in line. */
@@ -230,6 +237,7 @@ public class Client {
             System.arraycopy(in, start, in, 0, inLimit - start);
             inLimit -= start;
             parser.shift(start);
+            squashBarrier = Math.max(0, squashBarrier - start);
             if (inLimit < in.length) {
                 return ROOM;
             }
@@ -256,6 +264,7 @@ public class Client {
         if (start == inLimit && start > 0) {
             inLimit = 0;
             parser.shift(start);
+            squashBarrier = 0;
             if (in.length > 64 * 1024) {
                 in = new byte[INITIAL_BUFFER];
             }

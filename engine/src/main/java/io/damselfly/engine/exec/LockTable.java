@@ -41,6 +41,44 @@ final class LockTable {
         }
     }
 
+    /**
+     * A key looked up in place, without copying it out of the request: a single-shard command
+     * checks its keys against the locks while other operations hold some, on every request.
+     * Its hash and equality match {@link Key}'s.
+     */
+    static final class Probe {
+        int db;
+        byte[] buf;
+        int off;
+        int len;
+        int hash;
+
+        Probe set(int db, byte[] buf, int off, int len) {
+            this.db = db;
+            this.buf = buf;
+            this.off = off;
+            this.len = len;
+            int h = 1;
+            for (int i = off, end = off + len; i < end; i++) {
+                h = 31 * h + buf[i];
+            }
+            this.hash = h * 31 + db;
+            return this;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.db == db && Arrays.equals(k.bytes, 0, k.bytes.length, buf, off, off + len);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    private final Probe probe = new Probe();
+
     /** [shared holders, exclusive holders] */
     private final HashMap<Key, int[]> keys = new HashMap<>();
     private int shardShared;
@@ -87,7 +125,8 @@ final class LockTable {
         if (keys.isEmpty()) {
             return false;
         }
-        int[] c = keys.get(new Key(db, buf, off, len));
+        int[] c = keys.get(probe.set(db, buf, off, len));
+        probe.buf = null;
         if (c == null) {
             return false;
         }

@@ -43,6 +43,18 @@ final class RemoteBatch extends Message {
     boolean detached;
     long startPos;
 
+    /**
+     * A mixed batch collects commands of several shards for a {@link PipelineOp}: the shard of
+     * each command, the count and the parser position where it turned mixed (to fall back to
+     * hop-by-hop from there), and how many runs on shards other than home it holds.
+     */
+    boolean mixed;
+    int[] shards = new int[8];
+    int mixFrom;
+    int mixPos;
+    int remoteRuns;
+    int lastShard;
+
     /** Copies the arguments out of the client's buffer, so the client may go on meanwhile. */
     void detach() {
         int lo = Integer.MAX_VALUE;
@@ -79,6 +91,7 @@ final class RemoteBatch extends Message {
         this.sent = false;
         this.suspended = false;
         this.detached = false;
+        this.mixed = false;
     }
 
     boolean collecting() {
@@ -90,6 +103,7 @@ final class RemoteBatch extends Message {
             base = Arrays.copyOf(base, count * 2);
             argc = Arrays.copyOf(argc, count * 2);
             specs = Arrays.copyOf(specs, count * 2);
+            shards = Arrays.copyOf(shards, count * 2);
         }
         if (argTotal + n > off.length) {
             int cap = Math.max(off.length * 2, argTotal + n);
@@ -113,6 +127,7 @@ final class RemoteBatch extends Message {
         sent = false;
         suspended = false;
         returning = false;
+        mixed = false;
         Arrays.fill(specs, null);
     }
 

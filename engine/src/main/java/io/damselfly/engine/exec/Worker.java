@@ -278,9 +278,12 @@ public final class Worker {
     /** Requests this worker sent to other workers whose answers have not come back yet. */
     private int awaiting;
 
-    /** Whether answers from other workers are on their way (worth polling for before sleeping). */
+    /**
+     * Whether messages from other workers are due soon (worth polling for before sleeping):
+     * answers to this worker's requests, or the next phase of a transaction scheduled here.
+     */
     public boolean awaitingRemote() {
-        return awaiting > 0;
+        return awaiting > 0 || !txQueue.isEmpty();
     }
 
     private void sendRequest(int target, Message m) {
@@ -454,7 +457,7 @@ public final class Worker {
         }
         RemoteBatch b = c.batch;
         if (b != null && b.collecting()) {
-            if (target >= 0 && target != index && target == b.target) {
+            if (!b.mixed && target >= 0 && target != index && target == b.target) {
                 feedMonitors(c, spec, r);
                 b.add(spec, r.offsets(), r.lengths(), r.argc());
                 commandSeen(c, spec);
@@ -464,7 +467,7 @@ public final class Worker {
                     b.countedIncoming = true;
                     sendBatch(c);
                 }
-            } else {
+            } else if (!joinSquash(c, spec, r, target, b)) {
                 sendBatch(c);
             }
             return;
@@ -753,8 +756,120 @@ public final class Worker {
         return true;
     }
 
+    /**
+     * Adds a command to the client's batch as part of a squashed pipeline (see
+     * {@link PipelineOp}) when the batch may turn mixed and the command qualifies: a plain
+     * single-shard command of a multibulk request from an ordinary client.
+     */
+    private boolean joinSquash(Client c, CommandSpec spec, Request r, int target, RemoteBatch b) {
+        if (target < 0 || engine.settings().pipelineSquash.number() <= 0 || !squashable(c, spec)
+                || c.in[c.parser.commandStart()] != '*' || c.parser.commandStart() < c.squashBarrier) {
+            return false;
+        }
+        if (!b.mixed) {
+            if (b.countedIncoming) {
+                return false;
+            }
+            for (int i = 0; i < b.count; i++) {
+                if (!squashable(c, b.specs[i])) {
+                    return false;
+                }
+            }
+            b.mixed = true;
+            b.mixFrom = b.count;
+            b.mixPos = c.parser.commandStart();
+            b.remoteRuns = 1;
+            b.lastShard = b.target;
+            java.util.Arrays.fill(b.shards, 0, b.count, b.target);
+        }
+        if (target != b.lastShard) {
+            if (target != index) {
+                b.remoteRuns++;
+            }
+            b.lastShard = target;
+        }
+        b.add(spec, r.offsets(), r.lengths(), r.argc());
+        b.shards[b.count - 1] = target;
+        c.hasPending = false;
+        return true;
+    }
+
+    private boolean squashable(Client c, CommandSpec spec) {
+        return spec.route() == CommandSpec.Route.KEYS && !spec.has(CommandSpec.BLOCKING) && !spec.has(CommandSpec.NO_MULTI)
+                && spec != watchSpec && !spec.subscription() && c.multi == null && !c.streamPositions
+                && c.replyMode == Client.REPLY_ON && (c.subs == null || !c.subs.any()) && !c.hasFlag(Client.FLAG_INTERNAL);
+    }
+
+    private final Request pipedReq = new Request();
+    /** Pipelined runs this worker's clients sent off as one {@link PipelineOp}, and their commands. */
+    private long squashes;
+    private long squashedCommands;
+
+    /**
+     * Sends a mixed batch off as one {@link PipelineOp}, or, when it saves too few hops for the
+     * transaction's two round trips, cuts it back to its first run and parses the rest again
+     * after that run's answers.
+     */
+    private boolean squashOrCut(Client c, RemoteBatch b) {
+        if (b.remoteRuns < engine.settings().pipelineSquash.number()) {
+            c.squashBarrier = c.parser.position(); // parsed once more, but not collected again
+            b.count = b.mixFrom;
+            b.argTotal = b.base[b.mixFrom];
+            b.mixed = false;
+            c.parser.rewind(b.mixPos);
+            c.hasPending = false;
+            return false;
+        }
+        b.sent = true;
+        Tx tx = c.tx;
+        if (tx == null) {
+            tx = c.tx = new Tx(c, engine);
+        }
+        for (int s = 0; s < engine.shards(); s++) {
+            if (tx.partsByShard[s] != null) {
+                tx.partsByShard[s].reset();
+            }
+        }
+        PipelineOp op = c.pipeline;
+        if (op == null) {
+            op = c.pipeline = new PipelineOp(engine);
+        }
+        tx.spec = b.specs[0];
+        tx.op = op;
+        tx.db = b.db;
+        tx.protocol = b.protocol;
+        tx.lockMode = MultiShardOp.LOCK_KEYS;
+        tx.canBlock = false;
+        tx.req.set(b.buf, b.off, b.len, b.base[0], b.argc[0]);
+        op.plan(tx, b);
+        squashes++;
+        squashedCommands += b.count;
+        for (int i = b.mixFrom; i < b.count; i++) { // the first run was fed as it arrived
+            feedMonitors(c, b.specs[i], pipedReq.set(b.buf, b.off, b.len, b.base[i], b.argc[i]));
+        }
+        commandSeen(c, b.specs[b.count - 1]);
+        c.parked = true;
+        schedule(tx);
+        return true;
+    }
+
+    /** Runs the i-th command of a squashed pipeline on this shard (see {@link PipelineOp#step}). */
+    void runPiped(RemoteBatch b, int i, ByteOutput out) {
+        CommandSpec spec = b.specs[i];
+        ctx.req.set(b.buf, b.off, b.len, b.base[i], b.argc[i]);
+        ctx.shard = shard;
+        ctx.db = shard.db(b.db);
+        ctx.client = b.client;
+        ctx.spec = spec;
+        reply.target(out, b.protocol);
+        run(spec);
+    }
+
     private void sendBatch(Client c) {
         RemoteBatch b = c.batch;
+        if (b.mixed && squashOrCut(c, b)) {
+            return;
+        }
         b.sent = true;
         if (c.streamPositions && ((InternalClient) c).detaches() && !b.suspended && b.waiter == null
                 && !b.countedIncoming) {
@@ -1166,8 +1281,13 @@ public final class Worker {
             }
             markFlush(c);
         }
-        commandsProcessed++;
-        c.commandsProcessed++;
+        if (tx.op instanceof PipelineOp p) {
+            c.commandsProcessed += p.count(); // the shards counted each command as they ran it
+            p.done();
+        } else {
+            commandsProcessed++;
+            c.commandsProcessed++;
+        }
         tx.reset();
         c.parked = false;
         if (c.closed()) {
@@ -1258,6 +1378,9 @@ public final class Worker {
     }
 
     private static boolean exclusive(Tx tx) {
+        if (tx.op instanceof PipelineOp p) {
+            return !p.readOnly;
+        }
         return tx.op instanceof ExecOp e ? !e.readOnly : !tx.spec.has(CommandSpec.READONLY);
     }
 
@@ -2197,6 +2320,8 @@ public final class Worker {
         }
         s.blocked = blocked.size();
         s.txQueued = txQueue.size();
+        s.squashes = squashes;
+        s.squashedCommands = squashedCommands;
         return s;
     }
 
@@ -2208,6 +2333,8 @@ public final class Worker {
         java.util.Arrays.fill(failed, 0);
         errorStats.clear();
         errorReplies = 0;
+        squashes = 0;
+        squashedCommands = 0;
         shard.resetStats();
     }
 
@@ -2233,6 +2360,8 @@ public final class Worker {
         public long[] expires;
         public int blocked;
         public int txQueued;
+        public long squashes;
+        public long squashedCommands;
     }
 
     /** A reply buffer a test or an embedded caller can use to run one command directly. */

@@ -80,6 +80,16 @@ public final class RespParser {
         }
     }
 
+    /**
+     * Goes back to {@code position} (a {@link #commandStart()} seen earlier, of a multibulk
+     * command: inline ones are unescaped in place) so the commands from there are parsed again.
+     */
+    public void rewind(int position) {
+        reset();
+        pos = position;
+        commandStart = position;
+    }
+
     public void reset() {
         pos = 0;
         commandStart = 0;
