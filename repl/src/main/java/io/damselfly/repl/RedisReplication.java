@@ -131,6 +131,30 @@ public final class RedisReplication implements Replication {
         return l != null && l.nativeMode;
     }
 
+    /**
+     * A replica asked this native replica for a sync: a chain. Native flows keep no Redis stream
+     * to forward, so the link goes over to the Redis protocol (a full sync from the master, once)
+     * and stays there until the next REPLICAOF; the asking replica retries meanwhile. Any thread.
+     */
+    void chainRequested() {
+        Link l = link;
+        if (l == null || !l.nativeMode || l.chained) {
+            return;
+        }
+        l.chained = true;
+        LOG.info("A replica asks to chain from this replica: following {}:{} by the Redis protocol from now on",
+                l.host, l.port);
+        nativeReplica.stop(); // the native session ends; the link reconnects with PSYNC
+        Socket s = l.socket;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+    }
+
     /** Shard {@code shard}'s journal sink: the Redis stream's merge and the native log, each while wanted. */
     io.damselfly.engine.journal.JournalSink sinkFor(int shard) {
         return new io.damselfly.repl.flow.TeeSink(log.sink(shard), nativeMaster.sink(shard));
@@ -702,6 +726,9 @@ public final class RedisReplication implements Replication {
         return Thread.ofPlatform().daemon().name("damselfly-replica-link").start(l::run);
     }
 
+    /** How long a master that answers it is a native replica itself is retried before chaining from it. */
+    static final long CHAIN_AFTER_MS = 3000;
+
     private final class Link {
         final String host;
         final int port;
@@ -721,6 +748,10 @@ public final class RedisReplication implements Replication {
         volatile boolean failover;
         /** The master is a Damselfly node and this link uses native replication. */
         volatile boolean nativeMode;
+        /** Replicas chain from this node: the link uses the Redis protocol (see {@link #chainRequested}). */
+        volatile boolean chained;
+        /** When the master first answered that it is a native replica itself (0: it did not). */
+        long busySinceMs;
         volatile RdbIn syncIn;
         /** The client that applies the stream; it keeps its database across a +CONTINUE. */
         private InternalClient applier;
@@ -921,8 +952,13 @@ public final class RedisReplication implements Replication {
             }
             expect(in, out, "REPLCONF", "capa", "eof", "capa", "psync2");
             nativeMode = false;
-            if (!failover && settings.get("replication-protocol").value().equals("auto") && tryNative(s, in, out)) {
+            if (!failover && settings.get("replication-protocol").value().equals("auto") && !chained
+                    && tryNative(s, in, out)) {
                 return;
+            }
+            if (chained) {
+                nativeReplica.becoming(false, false); // the Redis protocol: no native history here
+                nativeMaster.recording(false);
             }
             drain(); // what the last session handed over is applied and forwarded: our offset is final
             boolean known = log.active();
@@ -1026,8 +1062,18 @@ public final class RedisReplication implements Replication {
             LinkIo.send(out, "DFLY", "HELLO");
             String head = LinkIo.line(in);
             if (head.equals("-" + io.damselfly.repl.flow.NativeMaster.BUSY_REPLICA)) {
-                throw new IOException("the master is a native replica for now: " + head); // retried with back-off
+                // a moment before its promotion (a takeover), or for good: the middle of a chain.
+                // Retry for a while, then ask by the Redis protocol, which makes it chain.
+                long now = System.currentTimeMillis();
+                if (busySinceMs == 0) {
+                    busySinceMs = now;
+                }
+                if (now - busySinceMs < CHAIN_AFTER_MS) {
+                    throw new IOException("the master is a native replica for now: " + head); // retried with back-off
+                }
+                LOG.info("{}:{} stays a native replica: asking it for a chain by the Redis protocol", host, port);
             }
+            busySinceMs = 0;
             if (!head.startsWith("*3")) {
                 // a redis-server, or a Damselfly replica that follows its own master by the Redis
                 // protocol (a chain's middle node): go on with PSYNC

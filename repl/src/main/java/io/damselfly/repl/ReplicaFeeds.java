@@ -98,10 +98,10 @@ final class ReplicaFeeds {
             return;
         }
         if (replication.nativeLink()) {
-            // its Redis stream is not kept: a chain of Damselfly nodes runs the Redis protocol
-            // (replication-protocol redis on the middle node)
-            c.reply.error("ERR this replica follows its master by native replication and cannot serve a replica; "
-                    + "set replication-protocol redis on it to chain");
+            // its Redis stream is not kept: the link goes over to the Redis protocol, and the
+            // asking replica retries, as it does while any master's link is down
+            replication.chainRequested();
+            c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
             return;
         }
         if (replication.isReplica() && !replication.linkUp()) {

@@ -99,6 +99,43 @@ class NativeReplicationTest {
         }
     }
 
+    /**
+     * A chain with the default settings: b follows a natively, then c (Damselfly) and d
+     * (redis-server) follow b. A native replica keeps no Redis stream to forward, so b goes over
+     * to the Redis protocol when they ask; all four end identical under writes.
+     */
+    @Test
+    void aChainFormsWithDefaultSettings() throws Exception {
+        try (TestServer a = new TestServer("--threads", "2");
+             TestServer b = new TestServer("--threads", "3");
+             TestServer c = new TestServer("--threads", "1");
+             RealRedis d = new RealRedis(java.nio.file.Files.createTempDirectory("chain-redis"));
+             Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis(); Jedis jd = d.jedis()) {
+            Dataset.fill(ja);
+            jb.replicaof("127.0.0.1", a.port());
+            TestServer.await("b's native link", LONG, () -> field(ja, "sync_native_full") == 1
+                    && jb.info("replication").contains("master_link_status:up"));
+            try (ReplicationTest.Writer w = new ReplicationTest.Writer(a.port(), "chain:")) {
+                // c first: b answers its native HELLO that it is a native replica, and c asks by
+                // the Redis protocol after a while; then d, which asks by PSYNC from the start
+                jc.replicaof("127.0.0.1", b.port());
+                TestServer.await("c's link", LONG, () -> jc.info("replication").contains("master_link_status:up"));
+                jd.replicaof("127.0.0.1", b.port());
+                TestServer.await("d's link", LONG, () -> jd.info("replication").contains("master_link_status:up"));
+                int at = w.done();
+                TestServer.await("writes through the chain", LONG, () -> w.done() > at + 1000);
+            }
+            ja.set("last", "1");
+            for (Jedis j : List.of(jb, jc, jd)) {
+                TestServer.await("the end of the writes down the chain", LONG, () -> "1".equals(j.get("last")));
+            }
+            java.util.TreeMap<String, String> expected = Dataset.read(ja);
+            assertEquals(expected, Dataset.read(jb));
+            assertEquals(expected, Dataset.read(jc));
+            assertEquals(expected, Dataset.read(jd));
+        }
+    }
+
     @Test
     void threeReplicasOfOtherShardCountsEndIdenticalAndNeverShowHalfATransaction() throws Exception {
         try (TestServer master = new TestServer("--threads", "2");
