@@ -419,9 +419,34 @@ class ReplicationTest {
                 for (int w = 0; w < 4; w++) {
                     String p = prefix + w + ":";
                     int port = nodes[from].port();
+                    boolean pipelining = w == 0;
                     writers.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                         List<String> acked = new java.util.ArrayList<>();
                         try (Jedis j = new Jedis("127.0.0.1", port, 60_000)) {
+                            if (pipelining) {
+                                // runs of 32 over every shard: squashed, so the pause meets them in flight
+                                for (int i = 0; !stop.get(); i += 32) {
+                                    redis.clients.jedis.Pipeline pl = j.pipelined();
+                                    for (int k = 0; k < 32; k++) {
+                                        pl.set(p + (i + k), "v");
+                                    }
+                                    List<Object> replies = pl.syncAndReturnAll();
+                                    boolean refused = false;
+                                    for (int k = 0; k < 32; k++) {
+                                        if (replies.get(k) instanceof Exception e) {
+                                            assertTrue(e.getMessage().startsWith("READONLY"), e.getMessage());
+                                            refused = true;
+                                        } else {
+                                            acked.add(p + (i + k));
+                                            written.incrementAndGet();
+                                        }
+                                    }
+                                    if (refused) {
+                                        break;
+                                    }
+                                }
+                                return acked;
+                            }
                             for (int i = 0; !stop.get(); i++) {
                                 try {
                                     j.set(p + i, "v");

@@ -420,6 +420,12 @@ public final class Worker {
         CommandSpec spec = resolve(c, r);
         if (engine.writesPaused() && spec != null && c.multi == null && !c.hasFlag(Client.FLAG_INTERNAL)
                 && (spec.has(CommandSpec.WRITE) || isExec(r))) {
+            if (c.batch != null && c.batch.collecting()) {
+                // the commands before it go first; it is dispatched again when they are back
+                // (so a client waits in the paused list only while nothing of it is away)
+                sendBatch(c);
+                return;
+            }
             c.parked = true; // the command stays pending: dispatched again by releasePaused
             paused.add(c);
             return;
