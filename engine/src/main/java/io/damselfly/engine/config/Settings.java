@@ -69,7 +69,7 @@ public final class Settings {
         threads = num("threads", Runtime.getRuntime().availableProcessors(), 1, 1024, false, Setting.IMMUTABLE);
         idleSpinMicros = num("idle-spin-us", 0, 0, 1_000_000, false, 0);
         replySpinMicros = num("reply-spin-us", 50, 0, 1_000_000, false, 0);
-        pipelineSquash = num("pipeline-squash", 8, 0, 1_000_000, false, 0);
+        pipelineSquash = num("pipeline-squash", 3, 0, 1_000_000, false, 0);
         databases = num("databases", 16, 1, Integer.MAX_VALUE, false, Setting.IMMUTABLE);
         requirepass = text("requirepass", "", null, Setting.SENSITIVE);
         maxclients = num("maxclients", 10000, 1, Integer.MAX_VALUE, false, 0);

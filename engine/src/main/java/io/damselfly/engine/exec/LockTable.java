@@ -85,7 +85,106 @@ final class LockTable {
     private int shardExclusive;
 
     boolean isEmpty() {
-        return keys.isEmpty() && shardShared == 0 && shardExclusive == 0;
+        return keys.isEmpty() && hashedCount == 0 && shardShared == 0 && shardExclusive == 0;
+    }
+
+    // Locks by the key's 64-bit hash, for the many keys of a squashed pipeline (PipelineOp): no
+    // object per key. Open addressing with linear probing; a slot holds the hash and its shared
+    // and exclusive holders. Two keys with one hash share a lock: a command may then wait for a
+    // key nobody locked, never run on one that is locked.
+    private long[] hashes = new long[64];
+    private int[] sharedHolders = new int[64];
+    private int[] exclusiveHolders = new int[64];
+    private int hashedCount;
+    private int hashedTombstones;
+    private static final long EMPTY = 0;
+    private static final long TOMBSTONE = 1;
+
+    /** The hash a key is locked by in {@link #lockHashed}; never {@link #EMPTY} or {@link #TOMBSTONE}. */
+    static long lockHash(int db, byte[] buf, int off, int len) {
+        long h = io.damselfly.engine.keyspace.Hashing.hash(buf, off, len, 0x9E3779B97F4A7C15L) + db * 0xC2B2AE3D27D4EB4FL;
+        return h == EMPTY || h == TOMBSTONE ? 2 : h;
+    }
+
+    void lockHashed(long h, boolean exclusive) {
+        if ((hashedCount + hashedTombstones + 1) * 2 > hashes.length) {
+            rehash(hashedCount * 4 > hashes.length ? hashes.length * 2 : hashes.length);
+        }
+        int mask = hashes.length - 1;
+        int free = -1;
+        for (int i = (int) (h ^ (h >>> 32)) & mask; ; i = (i + 1) & mask) {
+            long v = hashes[i];
+            if (v == h) {
+                (exclusive ? exclusiveHolders : sharedHolders)[i]++;
+                return;
+            }
+            if (v == TOMBSTONE && free < 0) {
+                free = i;
+            } else if (v == EMPTY) {
+                if (free < 0) {
+                    free = i;
+                } else {
+                    hashedTombstones--;
+                }
+                hashes[free] = h;
+                sharedHolders[free] = exclusive ? 0 : 1;
+                exclusiveHolders[free] = exclusive ? 1 : 0;
+                hashedCount++;
+                return;
+            }
+        }
+    }
+
+    void unlockHashed(long h, boolean exclusive) {
+        int i = findHashed(h);
+        (exclusive ? exclusiveHolders : sharedHolders)[i]--;
+        if (sharedHolders[i] == 0 && exclusiveHolders[i] == 0) {
+            hashes[i] = TOMBSTONE;
+            hashedCount--;
+            hashedTombstones++;
+            if (hashedCount == 0 && hashes.length > 4096) {
+                hashes = new long[64]; // a big run went: give its room back
+                sharedHolders = new int[64];
+                exclusiveHolders = new int[64];
+                hashedTombstones = 0;
+            }
+        }
+    }
+
+    private int findHashed(long h) {
+        int mask = hashes.length - 1;
+        for (int i = (int) (h ^ (h >>> 32)) & mask; ; i = (i + 1) & mask) {
+            long v = hashes[i];
+            if (v == h) {
+                return i;
+            }
+            if (v == EMPTY) {
+                return -1;
+            }
+        }
+    }
+
+    private void rehash(int size) {
+        long[] oldHashes = hashes;
+        int[] oldShared = sharedHolders;
+        int[] oldExclusive = exclusiveHolders;
+        hashes = new long[size];
+        sharedHolders = new int[size];
+        exclusiveHolders = new int[size];
+        hashedTombstones = 0;
+        int mask = size - 1;
+        for (int j = 0; j < oldHashes.length; j++) {
+            long h = oldHashes[j];
+            if (h != EMPTY && h != TOMBSTONE) {
+                int i = (int) (h ^ (h >>> 32)) & mask;
+                while (hashes[i] != EMPTY) {
+                    i = (i + 1) & mask;
+                }
+                hashes[i] = h;
+                sharedHolders[i] = oldShared[j];
+                exclusiveHolders[i] = oldExclusive[j];
+            }
+        }
     }
 
     void lock(Key key, boolean exclusive) {
@@ -122,6 +221,12 @@ final class LockTable {
         if (shardExclusive > 0 || (exclusive && shardShared > 0)) {
             return true;
         }
+        if (hashedCount > 0) {
+            int i = findHashed(lockHash(db, buf, off, len));
+            if (i >= 0 && (exclusiveHolders[i] > 0 || (exclusive && sharedHolders[i] > 0))) {
+                return true;
+            }
+        }
         if (keys.isEmpty()) {
             return false;
         }
@@ -135,6 +240,6 @@ final class LockTable {
 
     /** Whether any lock at all would make a keyless whole-shard command wait. */
     boolean shardBusy(boolean exclusive) {
-        return shardExclusive > 0 || (exclusive && (shardShared > 0 || !keys.isEmpty()));
+        return shardExclusive > 0 || (exclusive && (shardShared > 0 || !keys.isEmpty() || hashedCount > 0));
     }
 }

@@ -6,7 +6,6 @@ import io.damselfly.engine.command.MultiShardOp;
 import io.damselfly.engine.command.Request;
 import io.damselfly.engine.resp.Reply;
 
-import java.util.ArrayList;
 
 /**
  * A pipelined run of single-shard commands that changes shard often, run as one transaction
@@ -29,8 +28,9 @@ final class PipelineOp implements MultiShardOp {
     /** The commands, which stay in the client's input buffer while it is parked. */
     private RemoteBatch batch;
     boolean readOnly;
-    /** Keys to lock, by shard; reused. */
-    private final ArrayList<ArrayList<LockTable.Key>> keysByShard = new ArrayList<>();
+    /** Hashes of the keys to lock, by shard (see {@link LockTable#lockHashed}); reused. */
+    private final long[][] hashesByShard;
+    private final int[] hashCount;
     /** Where the next reply of each shard starts in its part's output (while replying). */
     private final int[] cursor;
     private int[] keyScratch = new int[16];
@@ -39,18 +39,15 @@ final class PipelineOp implements MultiShardOp {
     PipelineOp(Engine engine) {
         this.engine = engine;
         this.cursor = new int[engine.shards()];
-        for (int s = 0; s < engine.shards(); s++) {
-            keysByShard.add(new ArrayList<>());
-        }
+        this.hashesByShard = new long[engine.shards()][16];
+        this.hashCount = new int[engine.shards()];
     }
 
     /** Takes the run and joins every shard it names to the transaction, with its keys. */
     void plan(Tx tx, RemoteBatch b) {
         this.batch = b;
         this.readOnly = true;
-        for (ArrayList<LockTable.Key> keys : keysByShard) {
-            keys.clear();
-        }
+        java.util.Arrays.fill(hashCount, 0);
         Request r = request;
         for (int i = 0; i < b.count; i++) {
             CommandSpec spec = b.specs[i];
@@ -63,17 +60,22 @@ final class PipelineOp implements MultiShardOp {
             }
             int s = b.shards[i];
             int n = spec.keys(r, keyScratch);
-            ArrayList<LockTable.Key> keys = keysByShard.get(s);
             if (!tx.isParticipant(s)) {
-                TxPart p = tx.part(s);
-                p.reset();
+                tx.part(s).reset();
                 tx.addParticipant(s);
-                p.lockKeys = keys;
+            }
+            if (hashCount[s] + n > hashesByShard[s].length) {
+                hashesByShard[s] = java.util.Arrays.copyOf(hashesByShard[s], Math.max(hashCount[s] + n, hashesByShard[s].length * 2));
             }
             for (int k = 0; k < n; k++) {
                 int a = keyScratch[k];
-                keys.add(new LockTable.Key(b.db, b.buf, r.off(a), r.len(a)));
+                hashesByShard[s][hashCount[s]++] = LockTable.lockHash(b.db, b.buf, r.off(a), r.len(a));
             }
+        }
+        for (int i = 0; i < tx.participantCount(); i++) {
+            TxPart p = tx.participant(i);
+            p.lockHashes = hashesByShard[p.shard];
+            p.lockHashCount = hashCount[p.shard];
         }
     }
 

@@ -35,6 +35,11 @@ public final class TxPart extends Message {
 
     /** Locks to take instead of the request's keys (EXEC's: every key of its commands). */
     ArrayList<LockTable.Key> lockKeys;
+    /** Or locks by key hash (a squashed pipeline's, see {@link LockTable#lockHashed}): the first {@link #lockHashCount}. */
+    long[] lockHashes;
+    int lockHashCount;
+    /** Whether this part holds the {@link #lockHashes} on its shard. */
+    boolean hashedHeld;
     int[] keyArgs = new int[8];
     int keyCount;
     /** Output of a hop on the shard, in the client's protocol. */
@@ -92,6 +97,8 @@ public final class TxPart extends Message {
     void reset() {
         keyCount = 0;
         lockKeys = null;
+        lockHashes = null;
+        lockHashCount = 0;
         out.clear();
         result = 0;
         result2 = 0;

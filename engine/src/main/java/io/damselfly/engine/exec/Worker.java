@@ -1367,6 +1367,13 @@ public final class Worker {
             return;
         }
         boolean exclusive = exclusive(tx);
+        if (p.lockHashes != null) {
+            for (int i = 0; i < p.lockHashCount; i++) {
+                locks.lockHashed(p.lockHashes[i], exclusive);
+            }
+            p.hashedHeld = true;
+            return;
+        }
         if (p.lockKeys != null) {
             for (LockTable.Key key : p.lockKeys) {
                 locks.lock(key, exclusive);
@@ -1399,6 +1406,12 @@ public final class Worker {
             p.shardLock = false;
         }
         boolean exclusive = exclusive(p.tx);
+        if (p.hashedHeld) {
+            for (int i = 0; i < p.lockHashCount; i++) {
+                locks.unlockHashed(p.lockHashes[i], exclusive);
+            }
+            p.hashedHeld = false;
+        }
         for (LockTable.Key key : p.held) {
             locks.unlock(key, exclusive);
         }
