@@ -143,7 +143,11 @@ final class Proactor implements Runnable {
                 }
                 // Replies from other shards are on their way: poll for them for a while rather
                 // than sleep, since a wakeup costs far more than the wait (DESIGN.md).
-                long spinNs = (worker.awaitingRemote() ? server.settings().replySpinMicros.number()
+                // So is the next message of a peer whose work was all this loop had for several
+                // cycles in a row (a client of another proactor pipelining alone: its runs come
+                // one after another). With sockets of its own to serve, a loop does not wait so.
+                long spinNs = (worker.awaitingRemote() || peerOnlyCycles >= PEER_ONLY_CYCLES
+                        ? server.settings().replySpinMicros.number()
                         : server.settings().idleSpinMicros.number()) * 1000;
                 if (nowNs - idleSince < spinNs) {
                     // cheap polling: the inbox every round, the sockets and the clock every 64
@@ -190,7 +194,13 @@ final class Proactor implements Runnable {
             selector.selectNow(onReady);
         }
         worker.afterPoll();
-        int work = early + readyCount + drainInbox();
+        int late = drainInbox();
+        if (readyCount > 0) {
+            peerOnlyCycles = 0;
+        } else if (early + late > 0) {
+            peerOnlyCycles++;
+        }
+        int work = early + readyCount + late;
         work += worker.runLocal();
         worker.expireWaiters(nowMs);
         work += flush();
@@ -206,6 +216,10 @@ final class Proactor implements Runnable {
         }
         return work;
     }
+
+    /** Cycles in a row that served other threads' messages and found no socket ready. */
+    private int peerOnlyCycles;
+    static final int PEER_ONLY_CYCLES = 4;
 
     private int drainInbox() {
         Message m;
