@@ -384,6 +384,9 @@ public final class ReplicationLog {
 
     /** The coordinator says operation {@code txid} finished on every shard. */
     public synchronized void transactionDone(long txid) {
+        if (pending.isEmpty()) {
+            return; // nothing merges (no boxed id per operation)
+        }
         Pending p = pending.get(txid);
         if (p == null) {
             return;

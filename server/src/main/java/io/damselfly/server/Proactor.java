@@ -396,7 +396,11 @@ final class Proactor implements Runnable {
                 write(c);
             }
         }
-        queue.subList(0, n).clear();
+        if (queue.size() == n) {
+            queue.clear(); // the common case, without a sub-list object per cycle
+        } else {
+            queue.subList(0, n).clear();
+        }
         return n;
     }
 

@@ -89,46 +89,41 @@ final class LockTable {
     }
 
     // Locks by the key's 64-bit hash, for the many keys of a squashed pipeline (PipelineOp): no
-    // object per key. Open addressing with linear probing; a slot holds the hash and its shared
-    // and exclusive holders. Two keys with one hash share a lock: a command may then wait for a
-    // key nobody locked, never run on one that is locked.
+    // object per key. Open addressing with linear probing, and deletion by shifting the entries
+    // after a freed slot back (no tombstones, so the arrays are replaced only to grow). A slot
+    // holds the hash and its shared and exclusive holders. Two keys with one hash share a lock:
+    // a command may then wait for a key nobody locked, never run on one that is locked.
     private long[] hashes = new long[64];
     private int[] sharedHolders = new int[64];
     private int[] exclusiveHolders = new int[64];
     private int hashedCount;
-    private int hashedTombstones;
     private static final long EMPTY = 0;
-    private static final long TOMBSTONE = 1;
 
-    /** The hash a key is locked by in {@link #lockHashed}; never {@link #EMPTY} or {@link #TOMBSTONE}. */
+    /** The hash a key is locked by in {@link #lockHashed}; never {@link #EMPTY}. */
     static long lockHash(int db, byte[] buf, int off, int len) {
         long h = io.damselfly.engine.keyspace.Hashing.hash(buf, off, len, 0x9E3779B97F4A7C15L) + db * 0xC2B2AE3D27D4EB4FL;
-        return h == EMPTY || h == TOMBSTONE ? 2 : h;
+        return h == EMPTY ? 1 : h;
+    }
+
+    private static int home(long h, int mask) {
+        return (int) (h ^ (h >>> 32)) & mask;
     }
 
     void lockHashed(long h, boolean exclusive) {
-        if ((hashedCount + hashedTombstones + 1) * 2 > hashes.length) {
-            rehash(hashedCount * 4 > hashes.length ? hashes.length * 2 : hashes.length);
+        if ((hashedCount + 1) * 2 > hashes.length) {
+            grow();
         }
         int mask = hashes.length - 1;
-        int free = -1;
-        for (int i = (int) (h ^ (h >>> 32)) & mask; ; i = (i + 1) & mask) {
+        for (int i = home(h, mask); ; i = (i + 1) & mask) {
             long v = hashes[i];
             if (v == h) {
                 (exclusive ? exclusiveHolders : sharedHolders)[i]++;
                 return;
             }
-            if (v == TOMBSTONE && free < 0) {
-                free = i;
-            } else if (v == EMPTY) {
-                if (free < 0) {
-                    free = i;
-                } else {
-                    hashedTombstones--;
-                }
-                hashes[free] = h;
-                sharedHolders[free] = exclusive ? 0 : 1;
-                exclusiveHolders[free] = exclusive ? 1 : 0;
+            if (v == EMPTY) {
+                hashes[i] = h;
+                sharedHolders[i] = exclusive ? 0 : 1;
+                exclusiveHolders[i] = exclusive ? 1 : 0;
                 hashedCount++;
                 return;
             }
@@ -138,22 +133,30 @@ final class LockTable {
     void unlockHashed(long h, boolean exclusive) {
         int i = findHashed(h);
         (exclusive ? exclusiveHolders : sharedHolders)[i]--;
-        if (sharedHolders[i] == 0 && exclusiveHolders[i] == 0) {
-            hashes[i] = TOMBSTONE;
-            hashedCount--;
-            hashedTombstones++;
-            if (hashedCount == 0 && hashes.length > 4096) {
-                hashes = new long[64]; // a big run went: give its room back
-                sharedHolders = new int[64];
-                exclusiveHolders = new int[64];
-                hashedTombstones = 0;
+        if (sharedHolders[i] != 0 || exclusiveHolders[i] != 0) {
+            return;
+        }
+        hashedCount--;
+        int mask = hashes.length - 1;
+        // shift back every later entry of the run whose home does not lie in (i, j]
+        for (int j = (i + 1) & mask; hashes[j] != EMPTY; j = (j + 1) & mask) {
+            int k = home(hashes[j], mask);
+            boolean stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+            if (!stays) {
+                hashes[i] = hashes[j];
+                sharedHolders[i] = sharedHolders[j];
+                exclusiveHolders[i] = exclusiveHolders[j];
+                i = j;
             }
         }
+        hashes[i] = EMPTY;
+        sharedHolders[i] = 0;
+        exclusiveHolders[i] = 0;
     }
 
     private int findHashed(long h) {
         int mask = hashes.length - 1;
-        for (int i = (int) (h ^ (h >>> 32)) & mask; ; i = (i + 1) & mask) {
+        for (int i = home(h, mask); ; i = (i + 1) & mask) {
             long v = hashes[i];
             if (v == h) {
                 return i;
@@ -164,19 +167,19 @@ final class LockTable {
         }
     }
 
-    private void rehash(int size) {
+    private void grow() {
         long[] oldHashes = hashes;
         int[] oldShared = sharedHolders;
         int[] oldExclusive = exclusiveHolders;
+        int size = oldHashes.length * 2;
         hashes = new long[size];
         sharedHolders = new int[size];
         exclusiveHolders = new int[size];
-        hashedTombstones = 0;
         int mask = size - 1;
         for (int j = 0; j < oldHashes.length; j++) {
             long h = oldHashes[j];
-            if (h != EMPTY && h != TOMBSTONE) {
-                int i = (int) (h ^ (h >>> 32)) & mask;
+            if (h != EMPTY) {
+                int i = home(h, mask);
                 while (hashes[i] != EMPTY) {
                     i = (i + 1) & mask;
                 }

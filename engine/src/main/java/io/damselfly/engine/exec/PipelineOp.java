@@ -19,9 +19,10 @@ import io.damselfly.engine.resp.Reply;
  * the run is indistinguishable from running it command by command at that moment. The client's
  * own commands on one key stay in order on that key's shard.
  *
- * <p>The writes are journaled as one transaction (its id and part count), so a replica applies
- * the run atomically too, and its readers also never see a later write of the run before an
- * earlier one. One per client, reused.
+ * <p>The writes are journaled loose ({@code JournalSink#appendLoose}): one transaction for the
+ * Redis stream's merge, whose replicas then never see a later write of the run before an earlier
+ * one, and plain records for the native flows, whose replica orders nothing across flows outside
+ * transactions anyway. One per client, reused.
  */
 final class PipelineOp implements MultiShardOp {
     private final Engine engine;

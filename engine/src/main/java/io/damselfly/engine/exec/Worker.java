@@ -915,7 +915,8 @@ public final class Worker {
             }
         }
         // keep the order of commands already waiting on the same keys
-        for (RemoteBatch w : blocked) {
+        for (int i = 0, size = blocked.size(); i < size; i++) { // indexed: no iterator per command
+            RemoteBatch w = blocked.get(i);
             if (w == self) {
                 break;
             }
@@ -1434,7 +1435,7 @@ public final class Worker {
             if (last) {
                 txQueue.remove(0);
                 release(head);
-                shard.journal().endPart(head.tx.id, head.tx.participantCount);
+                shard.journal().endPart(head.tx.id, head.tx.participantCount, head.tx.op instanceof PipelineOp);
                 released = true;
             }
             head.state = TxPart.EXECUTED;
@@ -1461,7 +1462,11 @@ public final class Worker {
         reply.target(p.out, tx.protocol);
         // an operation without locks only reads (an expired key it meets is deleted on its own)
         boolean tagged = tx.lockMode != MultiShardOp.LOCK_NONE;
-        shard.journalTransaction(tagged ? tx.id : 0, tx.participantCount, p.hop);
+        if (tx.op instanceof PipelineOp) {
+            shard.journalLooseTransaction(tx.id, tx.participantCount, p.hop);
+        } else {
+            shard.journalTransaction(tagged ? tx.id : 0, tx.participantCount, p.hop);
+        }
         try {
             tx.op.step(ctx, p, p.hop);
         } catch (RuntimeException e) {

@@ -58,7 +58,16 @@ public final class Journal {
         this.txid = txid;
         this.parts = txid == 0 ? 1 : parts;
         this.hop = txid == 0 ? 0 : hop;
+        this.loose = false;
     }
+
+    /** {@link #transaction} of an operation whose records go through {@link JournalSink#appendLoose}. */
+    public void looseTransaction(long txid, int parts, int hop) {
+        transaction(txid, parts, hop);
+        this.loose = txid != 0;
+    }
+
+    private boolean loose;
 
     public long txid() {
         return txid;
@@ -111,8 +120,17 @@ public final class Journal {
 
     /** The shard released multi-shard operation {@code txid}'s locks (see {@link JournalSink#endPart}). */
     public void endPart(long txid, int parts) {
+        endPart(txid, parts, false);
+    }
+
+    /** The same for an operation journaled with {@link #looseTransaction} when {@code loose}. */
+    public void endPart(long txid, int parts, boolean loose) {
         if (sink != null && sink.wanted()) {
-            sink.endPart(txid, parts);
+            if (loose) {
+                sink.endLoosePart(txid, parts);
+            } else {
+                sink.endPart(txid, parts);
+            }
         }
     }
 
@@ -121,6 +139,10 @@ public final class Journal {
             throw new IllegalStateException("journal record declared " + declaredArgs + " args, got " + writtenArgs);
         }
         lsn++;
-        sink.append(lsn, db, txid, parts, hop, record.array(), 0, record.size());
+        if (loose) {
+            sink.appendLoose(lsn, db, txid, parts, hop, record.array(), 0, record.size());
+        } else {
+            sink.append(lsn, db, txid, parts, hop, record.array(), 0, record.size());
+        }
     }
 }

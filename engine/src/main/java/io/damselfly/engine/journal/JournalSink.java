@@ -21,6 +21,22 @@ public interface JournalSink {
     }
 
     /**
+     * A record of an operation whose parts need to stay together only where the shards' records
+     * are merged into one stream (a squashed pipeline: its writes must not appear out of the
+     * client's order there). A sink that keeps one shard's records apart (a native flow's log,
+     * whose replica orders nothing across flows outside transactions) may take it as a plain
+     * record. By default, a part of the operation like any other.
+     */
+    default void appendLoose(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len) {
+        append(lsn, db, txid, parts, hop, resp, off, len);
+    }
+
+    /** {@link #endPart} of an operation whose records came through {@link #appendLoose}. */
+    default void endLoosePart(long txid, int parts) {
+        endPart(txid, parts);
+    }
+
+    /**
      * Whether records are wanted now; read on the shard thread before a record is built (a
      * replica's sink wants none while it follows a master). Must be cheap: a volatile read.
      */

@@ -197,6 +197,11 @@ public final class Shard {
         journal.transaction(txid, parts, hop);
     }
 
+    /** {@link #journalTransaction} of an operation journaled loose (see {@code JournalSink#appendLoose}). */
+    public void journalLooseTransaction(long txid, int parts, int hop) {
+        journal.looseTransaction(txid, parts, hop);
+    }
+
     void keyModified(Keyspace db, long address) {
         if (listener != null) {
             listener.modified(db, address);
