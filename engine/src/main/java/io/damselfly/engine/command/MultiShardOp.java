@@ -26,6 +26,19 @@ public interface MultiShardOp {
         return LOCK_KEYS;
     }
 
+    /** Whether its key locks are exclusive (it writes) rather than shared. */
+    default boolean writes(Tx tx) {
+        return !tx.spec().has(CommandSpec.READONLY);
+    }
+
+    /**
+     * Whether its records go to the journal loose ({@code JournalSink#appendLoose}): kept
+     * together only where shards' records merge into one stream (a squashed pipeline).
+     */
+    default boolean journalsLoose() {
+        return false;
+    }
+
     /**
      * Checks the arguments before anything is scheduled: returns the error reply, or null.
      * Runs on the coordinator; {@code tx.req} is set.

@@ -97,6 +97,11 @@ final class ExecOp implements MultiShardOp {
         }
     }
 
+    @Override
+    public boolean writes(Tx tx) {
+        return !readOnly;
+    }
+
     boolean aborted() {
         return aborted;
     }

@@ -25,10 +25,9 @@ import io.damselfly.engine.resp.Reply;
  * transactions anyway. One per client, reused.
  */
 final class PipelineOp implements MultiShardOp {
-    private final Engine engine;
     /** The commands, which stay in the client's input buffer while it is parked. */
     private RemoteBatch batch;
-    boolean readOnly;
+    private boolean readOnly;
     /** Hashes of the keys to lock, by shard (see {@link LockTable#lockHashed}); reused. */
     private final long[][] hashesByShard;
     private final int[] hashCount;
@@ -37,11 +36,10 @@ final class PipelineOp implements MultiShardOp {
     private int[] keyScratch = new int[16];
     private final Request request = new Request();
 
-    PipelineOp(Engine engine) {
-        this.engine = engine;
-        this.cursor = new int[engine.shards()];
-        this.hashesByShard = new long[engine.shards()][16];
-        this.hashCount = new int[engine.shards()];
+    PipelineOp(int shards) {
+        this.cursor = new int[shards];
+        this.hashesByShard = new long[shards][16];
+        this.hashCount = new int[shards];
     }
 
     /** Takes the run and joins every shard it names to the transaction, with its keys. */
@@ -62,7 +60,7 @@ final class PipelineOp implements MultiShardOp {
             int s = b.shards[i];
             int n = spec.keys(r, keyScratch);
             if (!tx.isParticipant(s)) {
-                tx.part(s).reset();
+                tx.part(s); // made if it is not there yet; the coordinator cleared the others
                 tx.addParticipant(s);
             }
             if (hashCount[s] + n > hashesByShard[s].length) {
@@ -78,6 +76,16 @@ final class PipelineOp implements MultiShardOp {
             p.lockHashes = hashesByShard[p.shard];
             p.lockHashCount = hashCount[p.shard];
         }
+    }
+
+    @Override
+    public boolean writes(Tx tx) {
+        return !readOnly;
+    }
+
+    @Override
+    public boolean journalsLoose() {
+        return true;
     }
 
     int count() {

@@ -53,7 +53,6 @@ final class RemoteBatch extends Message {
     int mixFrom;
     int mixPos;
     int remoteRuns;
-    int lastShard;
 
     /** Copies the arguments out of the client's buffer, so the client may go on meanwhile. */
     void detach() {

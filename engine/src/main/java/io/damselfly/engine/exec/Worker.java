@@ -785,14 +785,10 @@ public final class Worker {
             b.mixFrom = b.count;
             b.mixPos = c.parser.commandStart();
             b.remoteRuns = 1;
-            b.lastShard = b.target;
             java.util.Arrays.fill(b.shards, 0, b.count, b.target);
         }
-        if (target != b.lastShard) {
-            if (target != index) {
-                b.remoteRuns++;
-            }
-            b.lastShard = target;
+        if (target != b.shards[b.count - 1] && target != index) {
+            b.remoteRuns++;
         }
         b.add(spec, r.offsets(), r.lengths(), r.argc());
         b.shards[b.count - 1] = target;
@@ -827,18 +823,10 @@ public final class Worker {
             return false;
         }
         b.sent = true;
-        Tx tx = c.tx;
-        if (tx == null) {
-            tx = c.tx = new Tx(c, engine);
-        }
-        for (int s = 0; s < engine.shards(); s++) {
-            if (tx.partsByShard[s] != null) {
-                tx.partsByShard[s].reset();
-            }
-        }
+        Tx tx = freshTx(c);
         PipelineOp op = c.pipeline;
         if (op == null) {
-            op = c.pipeline = new PipelineOp(engine);
+            op = c.pipeline = new PipelineOp(engine.shards());
         }
         tx.spec = b.specs[0];
         tx.op = op;
@@ -1076,11 +1064,22 @@ public final class Worker {
 
     // ------------------------------------------------------------------ transactions (coordinator)
 
-    private void startTx(Client c, CommandSpec spec, Request r, int n, boolean all) {
+    /** The client's transaction (one per client, reused), with the parts of its last one cleared. */
+    private Tx freshTx(Client c) {
         Tx tx = c.tx;
         if (tx == null) {
             tx = c.tx = new Tx(c, engine);
         }
+        for (int s = 0; s < engine.shards(); s++) {
+            if (tx.partsByShard[s] != null) {
+                tx.partsByShard[s].reset();
+            }
+        }
+        return tx;
+    }
+
+    private void startTx(Client c, CommandSpec spec, Request r, int n, boolean all) {
+        Tx tx = freshTx(c);
         tx.spec = spec;
         tx.op = spec.multi();
         tx.db = c.db;
@@ -1089,15 +1088,10 @@ public final class Worker {
         tx.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
         if (all) {
             for (int s = 0; s < engine.shards(); s++) {
-                tx.part(s).reset();
+                tx.part(s); // made if it is not there yet
                 tx.addParticipant(s);
             }
         } else {
-            for (int s = 0; s < engine.shards(); s++) {
-                if (tx.partsByShard[s] != null) {
-                    tx.partsByShard[s].reset();
-                }
-            }
             byte[] buf = r.buf();
             for (int k = 0; k < n; k++) {
                 int a = keyScratch[k];
@@ -1392,10 +1386,7 @@ public final class Worker {
     }
 
     private static boolean exclusive(Tx tx) {
-        if (tx.op instanceof PipelineOp p) {
-            return !p.readOnly;
-        }
-        return tx.op instanceof ExecOp e ? !e.readOnly : !tx.spec.has(CommandSpec.READONLY);
+        return tx.op.writes(tx);
     }
 
     private void release(TxPart p) {
@@ -1435,7 +1426,7 @@ public final class Worker {
             if (last) {
                 txQueue.remove(0);
                 release(head);
-                shard.journal().endPart(head.tx.id, head.tx.participantCount, head.tx.op instanceof PipelineOp);
+                shard.journal().endPart(head.tx.id, head.tx.participantCount, head.tx.op.journalsLoose());
                 released = true;
             }
             head.state = TxPart.EXECUTED;
@@ -1462,7 +1453,7 @@ public final class Worker {
         reply.target(p.out, tx.protocol);
         // an operation without locks only reads (an expired key it meets is deleted on its own)
         boolean tagged = tx.lockMode != MultiShardOp.LOCK_NONE;
-        if (tx.op instanceof PipelineOp) {
+        if (tx.op.journalsLoose()) {
             shard.journalLooseTransaction(tx.id, tx.participantCount, p.hop);
         } else {
             shard.journalTransaction(tagged ? tx.id : 0, tx.participantCount, p.hop);
@@ -1534,15 +1525,7 @@ public final class Worker {
         Watch w = client.watch;
         client.watch = null; // EXEC unwatches, after its check (the entries go in reply)
         ExecOp op = new ExecOp(this, client, m, w);
-        Tx tx = client.tx;
-        if (tx == null) {
-            tx = client.tx = new Tx(client, engine);
-        }
-        for (int s = 0; s < engine.shards(); s++) {
-            if (tx.partsByShard[s] != null) {
-                tx.partsByShard[s].reset();
-            }
-        }
+        Tx tx = freshTx(client);
         tx.spec = c.spec;
         tx.op = op;
         tx.db = client.db;
