@@ -183,6 +183,7 @@ final class Proactor implements Runnable {
         long nowMs = System.currentTimeMillis();
         worker.clock(nowMs);
         readyCount = 0;
+        clientMessages = 0;
         // Messages first: what other threads sent before this cycle's socket reads runs before
         // them, which keeps cross-connection order close to arrival order (blocking order).
         int early = drainInbox();
@@ -197,8 +198,10 @@ final class Proactor implements Runnable {
         int late = drainInbox();
         if (readyCount > 0) {
             peerOnlyCycles = 0;
-        } else if (early + late > 0) {
+        } else if (clientMessages > 0) {
             peerOnlyCycles++;
+        } else if (early + late > 0) {
+            peerOnlyCycles = 0; // other work (a replica's writes): no peer client to wait for
         }
         int work = early + readyCount + late;
         work += worker.runLocal();
@@ -219,12 +222,17 @@ final class Proactor implements Runnable {
 
     /** Cycles in a row that served other threads' messages and found no socket ready. */
     private int peerOnlyCycles;
+    /** Messages carrying commands of other proactors' clients drained in this cycle. */
+    private int clientMessages;
     static final int PEER_ONLY_CYCLES = 4;
 
     private int drainInbox() {
         Message m;
         int drained = 0;
         while (drained < INBOX_BATCH && (m = inbox.poll()) != null) {
+            if (m.fromClient()) {
+                clientMessages++;
+            }
             m.deliver(worker);
             drained++;
         }

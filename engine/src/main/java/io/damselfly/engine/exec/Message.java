@@ -9,4 +9,14 @@ package io.damselfly.engine.exec;
 public abstract class Message {
     /** Runs on the receiving worker's thread. */
     public abstract void deliver(Worker worker);
+
+    /**
+     * Whether this carries commands of a client that another worker serves (a run, a part of a
+     * transaction): its next one tends to follow soon after the answer, so a receiver that gets
+     * only these may poll for it rather than sleep. Other work (a replica's writes, control) does
+     * not say when more comes.
+     */
+    public boolean fromClient() {
+        return false;
+    }
 }

@@ -12,6 +12,11 @@ import java.util.Arrays;
  * Also carries a single local command that waits for an intent lock on its own shard.
  */
 final class RemoteBatch extends Message {
+    @Override
+    public boolean fromClient() {
+        return true;
+    }
+
     final Client client;
     int home;
     int target;

@@ -13,6 +13,11 @@ import java.util.Arrays;
  * {@link Tx}, which the coordinator alone writes.
  */
 public final class TxPart extends Message {
+    @Override
+    public boolean fromClient() {
+        return true;
+    }
+
     static final int SCHEDULE = 1;
     static final int EXECUTE = 2;
     static final int CANCEL = 3;
