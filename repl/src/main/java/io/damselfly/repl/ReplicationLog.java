@@ -81,6 +81,8 @@ public final class ReplicationLog {
     private static final int RECORD = 0;
     private static final int END = 1;
     private static final int BARRIER = 2;
+    /** A record of a loose operation (a squashed pipeline): kept in order, written unwrapped. */
+    private static final int LOOSE = 3;
 
     /**
      * An item of a shard's journal held in the merge: a record (a part of an unfinished
@@ -100,6 +102,8 @@ public final class ReplicationLog {
         /** Items of it still queued behind another operation on some shard. */
         int queued;
         boolean done;
+        /** Its records came loose: they go in in order but unwrapped (see {@link #emitOperation}). */
+        boolean loose;
         LongConsumer onCut;
 
         Pending(long id) {
@@ -306,7 +310,12 @@ public final class ReplicationLog {
         return new JournalSink() {
             @Override
             public void append(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len) {
-                record(shard, db, txid, hop, resp, off, len);
+                record(shard, db, txid, hop, resp, off, len, RECORD);
+            }
+
+            @Override
+            public void appendLoose(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len) {
+                record(shard, db, txid, hop, resp, off, len, LOOSE);
             }
 
             @Override
@@ -321,13 +330,13 @@ public final class ReplicationLog {
         };
     }
 
-    private synchronized void record(int shard, int db, long txid, int hop, byte[] resp, int off, int len) {
+    private synchronized void record(int shard, int db, long txid, int hop, byte[] resp, int off, int len, int kind) {
         if (upstream || !active) {
             return;
         }
         Lane lane = lanes[shard];
         if (lane.waits()) {
-            hold(lane, new Held(RECORD, db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+            hold(lane, new Held(kind, db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
             return;
         }
         if (txid == 0) {
@@ -335,7 +344,7 @@ public final class ReplicationLog {
             wake();
             return;
         }
-        take(new Held(RECORD, db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
+        take(new Held(kind, db, txid, hop, shard, Arrays.copyOfRange(resp, off, off + len)));
         settle();
     }
 
@@ -410,7 +419,7 @@ public final class ReplicationLog {
 
     /** Takes an item its shard no longer waits to pass. */
     private void take(Held h) {
-        if (h.kind == RECORD && h.txid == 0) {
+        if (h.kind != END && h.kind != BARRIER && h.txid == 0) {
             emit(h.db, h.resp, 0, h.resp.length);
             return;
         }
@@ -419,9 +428,10 @@ public final class ReplicationLog {
             return; // an operation without records here: nothing to order behind it
         }
         switch (h.kind) {
-            case RECORD -> {
+            case RECORD, LOOSE -> {
                 p.records.add(h);
                 p.lanes.set(h.shard);
+                p.loose |= h.kind == LOOSE;
             }
             case BARRIER -> p.lanes.set(h.shard);
             default -> {
@@ -439,7 +449,7 @@ public final class ReplicationLog {
             return;
         }
         pending.remove(p.id);
-        emitOperation(p.records);
+        emitOperation(p.records, p.loose);
         if (p.onCut != null) {
             streamDb = -1; // a replica starting here gets a SELECT first
             p.onCut.accept(offset);
@@ -473,13 +483,24 @@ public final class ReplicationLog {
 
     // ------------------------------------------------------------------ writing the stream
 
-    /** An operation's records as Redis 7.0 propagates it (see the class comment). */
-    private void emitOperation(List<Held> records) {
+    /**
+     * An operation's records as Redis 7.0 propagates it (see the class comment). A loose one's
+     * records (a squashed pipeline: commands of one client, each on one shard) go in in the
+     * client's order and unwrapped, as Redis writes a pipeline: they need their order here, not
+     * atomicity, and a replica applies them as plain commands.
+     */
+    private void emitOperation(List<Held> records, boolean loose) {
         if (records.isEmpty()) {
             return;
         }
         List<Held> ops = new ArrayList<>(records);
         ops.sort((a, b) -> Integer.compare(a.hop, b.hop)); // stable: a shard's records keep their order
+        if (loose) {
+            for (Held h : ops) {
+                emit(h.db, h.resp, 0, h.resp.length);
+            }
+            return;
+        }
         ops = RespArgs.dropRepeatedDatabaseWide(ops);
         if (ops.size() > 1) {
             byte[] joined = joined(ops);

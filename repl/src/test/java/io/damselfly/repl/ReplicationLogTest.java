@@ -127,6 +127,30 @@ class ReplicationLogTest {
     }
 
     @Test
+    void aSquashedPipelineGoesInInTheClientsOrderUnwrapped() throws Exception {
+        // a client's pipelined run over two shards (journaled loose): each shard journals its
+        // commands with their place in the run; the stream gets them in that order, as plain
+        // commands (a pipeline is not a transaction), once the run finished everywhere
+        ReplicationLog log = started(2);
+        JournalSink a = log.sink(0);
+        JournalSink b = log.sink(1);
+        loose(b, 14, 1, "SET", "y", "1");
+        loose(a, 14, 0, "SET", "x", "1");
+        loose(a, 14, 2, "SET", "x", "2");
+        loose(b, 14, 3, "INCR", "y");
+        a.endLoosePart(14, 2);
+        b.endLoosePart(14, 2);
+        assertEquals(List.of(), commands(log));
+        log.transactionDone(14);
+        assertEquals(List.of("SELECT 0", "SET x 1", "SET y 1", "SET x 2", "INCR y"), commands(log));
+    }
+
+    private static void loose(JournalSink sink, long txid, int hop, String... args) {
+        byte[] r = resp(args);
+        sink.appendLoose(0, 0, txid, 2, hop, r, 0, r.length);
+    }
+
+    @Test
     void operationsThatRanInDifferentOrdersOnTwoShardsDoNotWaitOnEachOther() throws Exception {
         // t1 and t2 touch different keys; shard 0 ran t1 then t2, shard 1 ran t2 then t1, all
         // while both held their locks (no part ended): nothing may wait on anything

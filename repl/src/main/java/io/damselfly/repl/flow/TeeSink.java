@@ -25,11 +25,11 @@ public final class TeeSink implements JournalSink {
         }
     }
 
-    /** The Redis stream keeps the operation together (its order); the native log takes a plain record. */
+    /** The Redis stream's merge keeps the operation's order; the native log takes a plain record. */
     @Override
     public void appendLoose(long lsn, int db, long txid, int parts, int hop, byte[] resp, int off, int len) {
         if (redis.wanted()) {
-            redis.append(lsn, db, txid, parts, hop, resp, off, len);
+            redis.appendLoose(lsn, db, txid, parts, hop, resp, off, len);
         }
         if (flow.wanted()) {
             flow.append(lsn, db, 0, 1, 0, resp, off, len);
@@ -39,7 +39,7 @@ public final class TeeSink implements JournalSink {
     @Override
     public void endLoosePart(long txid, int parts) {
         if (redis.wanted()) {
-            redis.endPart(txid, parts);
+            redis.endLoosePart(txid, parts);
         }
     }
 
