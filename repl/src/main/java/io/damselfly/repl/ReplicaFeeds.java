@@ -8,7 +8,6 @@ import io.damselfly.engine.resp.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,14 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * loop; a partial resync answers {@code +CONTINUE} and streams from the backlog, a full one cuts a
  * snapshot, answers {@code +FULLRESYNC <replid> <offset of the cut>}, sends the RDB (EOF-marked
  * when the replica said {@code capa eof}, else from a file in {@code dir}, sized) and then the
- * stream from the cut. A reader on the same connection takes the replica's {@code REPLCONF ACK}.
+ * stream from the cut. Then the connection joins a proactor's loop, which writes the stream and
+ * takes the replica's {@code REPLCONF ACK}s ({@link FeedPump}).
  */
 final class ReplicaFeeds {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaFeeds.class);
-
-    /** Below this many bytes the writer waits {@link #COALESCE_NANOS} for more before its syscall. */
-    private static final int COALESCE = 16 * 1024;
-    private static final long COALESCE_NANOS = 200_000L;
 
     private final Engine engine;
     private final RdbPersistence persistence;
@@ -132,7 +128,7 @@ final class ReplicaFeeds {
                             feed.describe(), log.offset() - pos, pos + 1);
                     feed.state = "online";
                     feed.online = true;
-                    stream(feed, in, out, false);
+                    stream(client, feed, out, false);
                 });
                 if (!taken) {
                     log.detach(feed);
@@ -152,14 +148,14 @@ final class ReplicaFeeds {
             if (feed != null) {
                 feed.in = in;
             }
-            fullSync(feed, psync, eof, in, out);
+            fullSync(client, feed, psync, eof, out);
         });
         if (!taken) {
             c.reply.error("ERR this server cannot hand a connection over");
         }
     }
 
-    private void fullSync(SocketFeed feed, boolean psync, boolean eof, InputStream in, OutputStream out) throws IOException {
+    private void fullSync(Client client, SocketFeed feed, boolean psync, boolean eof, OutputStream out) throws IOException {
         syncFull.incrementAndGet();
         SyncHook hook = feed == null ? null : new SyncHook(feed, psync, eof, out);
         if (feed != null) {
@@ -218,7 +214,7 @@ final class ReplicaFeeds {
         }
         // an EOF-marked RDB ends where the mark is the last thing read: nothing may follow it
         // until the replica says it loaded (its first ACK), as Redis puts a diskless replica online
-        stream(feed, in, out, eof);
+        stream(client, feed, out, eof);
     }
 
     /** The cut of a full sync: starts the journal on each shard, and the feed at the cut's offset. */
@@ -297,134 +293,184 @@ final class ReplicaFeeds {
     }
 
     /**
-     * Streams from the feed's position until the replica goes; a reader takes its ACKs. With
-     * {@code onAck}, the stream waits for the replica's first ACK (up to repl-timeout).
+     * Hands the replica's connection, its RDB sent, to a proactor's loop, which streams from the
+     * feed's position until the replica goes and reads its ACKs ({@link FeedPump}). With
+     * {@code onAck}, nothing is streamed before the replica's first ACK (up to repl-timeout).
      */
-    private void stream(SocketFeed feed, InputStream in, OutputStream out, boolean onAck) throws IOException {
-        long sentAt = System.currentTimeMillis();
-        feed.ackMs = sentAt;
-        Thread reader = Thread.ofVirtual().name("damselfly-replica-acks-" + feed.clientId).start(() -> acks(feed, in));
-        byte[] buf = new byte[ReplicationLog.BLOCK];
-        try {
-            if (onAck) {
-                long timeout = engine.settings().get("repl-timeout").number() * 1000;
-                while (!feed.acked && !feed.dropped) {
-                    if (System.currentTimeMillis() - sentAt > timeout) {
-                        throw new IOException("no ACK from the replica after its RDB");
-                    }
-                    log.awaitAck(100);
-                }
-            }
+    private void stream(Client client, SocketFeed feed, OutputStream out, boolean onAck) throws IOException {
+        out.flush();
+        feed.ackMs = System.currentTimeMillis();
+        if (!onAck) {
             feed.state = "online";
             feed.online = true;
-            while (true) {
-                int n = log.read(feed, buf, 0, 1000);
-                if (n < 0) {
-                    break;
-                }
-                if (n > 0 && n < COALESCE) {
-                    // a trickle: let a few more writes arrive so one syscall carries them all
-                    // (shard threads then append without waking this thread: it is not waiting)
-                    java.util.concurrent.locks.LockSupport.parkNanos(COALESCE_NANOS);
-                    int more = log.read(feed, buf, n, 0);
-                    n += Math.max(0, more);
-                }
-                if (n > 0) {
-                    out.write(buf, 0, n);
-                    out.flush();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
+        }
+        int proactor = (int) (feed.clientId % engine.shards());
+        FeedPump pump = new FeedPump(feed, proactor, onAck);
+        feed.in = null; // from here its loop closes it (FeedPump.finished)
+        if (!engine.host().pumpAfterTakeover(client, proactor, pump)) {
             log.detach(feed);
             feed.drop();
-            reader.interrupt();
-            LOG.info("Connection with replica {} lost.", feed.describe());
+            throw new IOException("the replica's connection could not join an event loop");
         }
     }
 
-    /** Reads the replica's commands: REPLCONF ACK offset [FACK offset]; anything else is ignored. */
-    private void acks(SocketFeed feed, InputStream raw) {
-        InputStream in = new BufferedInputStream(raw, 4096);
-        try {
-            while (!feed.dropped) {
-                String[] cmd = readCommand(in);
-                if (cmd == null) {
+    /**
+     * A replica's stream on a proactor's loop ({@link io.damselfly.engine.exec.Host.Pump}): the loop
+     * writes the stream into the socket once a batch is ready or when it is about to idle, and
+     * parses the replica's {@code REPLCONF ACK}s, so no thread waits on the stream and none is woken
+     * per write. Shards append from their own threads; while the loop may be asleep, the first
+     * append after the loop last read posts it one (empty) message, which wakes it ({@link #signal}).
+     */
+    private final class FeedPump implements io.damselfly.engine.exec.Host.Pump {
+        private static final int MAX_INPUT = 64 * 1024;
+        private final SocketFeed feed;
+        private final int proactor;
+        /** While the replica is to load its RDB first: the time its first ACK is due by; else 0. */
+        private long ackDue;
+        private final java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(ReplicationLog.BLOCK).flip();
+        private final io.damselfly.engine.resp.RespParser parser = new io.damselfly.engine.resp.RespParser();
+        private byte[] in = new byte[256];
+        private int inLength;
+        private volatile String failed;
+        /**
+         * Whether a wake-up is on its way, or the loop has yet to read what came since it last
+         * read. The loop clears it before it reads under the log's monitor; an appender, under
+         * that monitor, posts only when it finds it clear. So an append either comes before the
+         * read in the monitor's order (the read takes it) or after the clearing (it posts).
+         */
+        private final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
+
+        FeedPump(SocketFeed feed, int proactor, boolean onAck) {
+            this.feed = feed;
+            this.proactor = proactor;
+            this.ackDue = onAck ? System.currentTimeMillis() + engine.settings().get("repl-timeout").number() * 1000 : 0;
+        }
+
+        private void signal() {
+            if (!signalled.get() && signalled.compareAndSet(false, true)) {
+                engine.post(proactor, w -> {
+                    // nothing to do: the loop's next idle turn pumps
+                });
+            }
+        }
+
+        @Override
+        public void attached(Runnable drainNow) {
+            feed.signal = this::signal;
+        }
+
+        @Override
+        public long pending() {
+            if (failed != null || feed.dropped) {
+                return 1; // pump() is called and finished() says so
+            }
+            if (out.hasRemaining()) {
+                return out.remaining();
+            }
+            if (ackDue != 0) {
+                if (System.currentTimeMillis() > ackDue) {
+                    failed = "no ACK from the replica after its RDB";
+                    return 1;
+                }
+                return 0;
+            }
+            return Math.max(0, log.publishedOffset() - feed.position);
+        }
+
+        @Override
+        public boolean pump(java.nio.channels.WritableByteChannel channel) throws IOException {
+            if (failed != null || feed.dropped || ackDue != 0 && !out.hasRemaining()) {
+                return false;
+            }
+            if (!out.hasRemaining()) {
+                signalled.set(false);
+                int n;
+                try {
+                    n = log.read(feed, out.array(), 0, 0);
+                } catch (InterruptedException e) {
+                    n = 0; // it does not wait
+                }
+                if (n <= 0) {
+                    return false; // nothing, or the feed was dropped (finished() says so)
+                }
+                out.clear().limit(n);
+            }
+            channel.write(out);
+            return out.hasRemaining();
+        }
+
+        @Override
+        public void received(java.nio.ByteBuffer bytes) {
+            int n = bytes.remaining();
+            if (inLength + n > MAX_INPUT) {
+                failed = "too much input from the replica";
+                return;
+            }
+            if (inLength + n > in.length) {
+                in = java.util.Arrays.copyOf(in, Math.max(inLength + n, in.length * 2));
+            }
+            bytes.get(in, inLength, n);
+            inLength += n;
+            for (;;) {
+                int st = parser.parse(in, inLength, MAX_INPUT, false);
+                if (st == io.damselfly.engine.resp.RespParser.INCOMPLETE) {
                     break;
                 }
-                if (cmd.length >= 3 && cmd[0].equalsIgnoreCase("replconf") && cmd[1].equalsIgnoreCase("ack")) {
-                    try {
-                        long at = Long.parseLong(cmd[2]);
-                        if (at > feed.ack) {
-                            feed.ack = at;
-                        }
-                        feed.acked = true;
-                        feed.ackMs = System.currentTimeMillis();
-                        log.acked();
-                    } catch (NumberFormatException e) {
-                        // ignored, as Redis ignores a malformed ACK
-                    }
+                if (st == io.damselfly.engine.resp.RespParser.ERROR) {
+                    failed = "bad input from the replica: " + parser.error();
+                    return;
                 }
+                command();
             }
-        } catch (IOException e) {
-            // the connection went; the writer notices too
-        } finally {
+            int used = parser.position();
+            System.arraycopy(in, used, in, 0, inLength - used);
+            inLength -= used;
+            parser.shift(used);
+        }
+
+        /** REPLCONF ACK offset [FACK offset]; anything else is ignored. */
+        private void command() {
+            int[] off = parser.argOffsets();
+            int[] len = parser.argLengths();
+            if (parser.argc() < 3 || !is(off[0], len[0], "replconf") || !is(off[1], len[1], "ack")) {
+                return;
+            }
+            long at;
+            try {
+                at = Long.parseLong(new String(in, off[2], len[2], StandardCharsets.US_ASCII));
+            } catch (NumberFormatException e) {
+                return; // ignored, as Redis ignores a malformed ACK
+            }
+            if (at > feed.ack) {
+                feed.ack = at;
+            }
+            feed.acked = true;
+            feed.ackMs = System.currentTimeMillis();
+            if (ackDue != 0) {
+                ackDue = 0; // loaded: the stream goes on
+                feed.state = "online";
+                feed.online = true;
+            }
+            log.acked();
+        }
+
+        private boolean is(int off, int len, String word) {
+            return len == word.length() && new String(in, off, len, StandardCharsets.US_ASCII).equalsIgnoreCase(word);
+        }
+
+        @Override
+        public boolean finished() {
+            return failed != null || feed.dropped;
+        }
+
+        @Override
+        public void closed(String why) {
+            feed.signal = null;
+            log.detach(feed);
             feed.drop();
             log.wakeAll();
+            LOG.info("Connection with replica {} lost ({}).", feed.describe(), failed != null ? failed : why);
         }
-    }
-
-    /** One command in RESP (or inline), or null at the end of the stream. */
-    static String[] readCommand(InputStream in) throws IOException {
-        String line = readLine(in);
-        if (line == null) {
-            return null;
-        }
-        if (line.isEmpty()) {
-            return new String[0];
-        }
-        if (line.charAt(0) != '*') {
-            return line.trim().split("\\s+");
-        }
-        int n = Integer.parseInt(line.substring(1));
-        if (n < 0 || n > 1024) {
-            throw new IOException("bad array length from replica");
-        }
-        String[] args = new String[n];
-        for (int i = 0; i < n; i++) {
-            String h = readLine(in);
-            if (h == null || h.isEmpty() || h.charAt(0) != '$') {
-                throw new IOException("bad bulk from replica");
-            }
-            int len = Integer.parseInt(h.substring(1));
-            if (len < 0 || len > 1 << 20) {
-                throw new IOException("bad bulk length from replica");
-            }
-            byte[] b = in.readNBytes(len + 2);
-            if (b.length < len + 2) {
-                return null;
-            }
-            args[i] = new String(b, 0, len, StandardCharsets.UTF_8);
-        }
-        return args;
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) != '\n') {
-            if (c < 0) {
-                return null;
-            }
-            if (c != '\r') {
-                sb.append((char) c);
-            }
-            if (sb.length() > 64 * 1024) {
-                throw new IOException("line too long from replica");
-            }
-        }
-        return sb.toString();
     }
 
     /** The replica that announced {@code host}:{@code port}, or null. */

@@ -134,6 +134,12 @@ public final class ReplicationLog {
     private String replid2 = ZERO_ID;
     private long secondOffset = -1;
     private long offset;
+    /**
+     * {@link #offset}, published for readers outside the monitor (a pumped feed's loop asking
+     * whether there is something to write): a release store after each append, an acquire load
+     * there. A hint only: what is read is read under the monitor.
+     */
+    private final java.util.concurrent.atomic.AtomicLong published = new java.util.concurrent.atomic.AtomicLong();
     private Block head;
     private Block tail;
     private boolean active;
@@ -231,6 +237,7 @@ public final class ReplicationLog {
     /** The history a dump carried (see RedisReplication.restore). */
     public synchronized void restore(String id, long at, boolean replica) {
         offset = at;
+        published.setRelease(at);
         head = tail = null;
         active = true;
         merging = !replica;
@@ -255,6 +262,7 @@ public final class ReplicationLog {
         replid2 = ZERO_ID;
         secondOffset = -1;
         offset = at;
+        published.setRelease(at);
         head = tail = null;
         active = true;
         merging = !upstream;
@@ -582,6 +590,12 @@ public final class ReplicationLog {
             off += n;
             len -= n;
         }
+        published.setRelease(offset);
+    }
+
+    /** The stream's end as last published (see {@link #published}); any thread, without the monitor. */
+    long publishedOffset() {
+        return published.getAcquire();
     }
 
     /** Drops blocks neither the backlog nor a feed needs; drops feeds past their output limit. */
@@ -640,6 +654,12 @@ public final class ReplicationLog {
     private void wake() {
         if (waitingReaders > 0) {
             notifyAll();
+        }
+        for (int i = 0; i < feeds.size(); i++) {
+            Runnable signal = feeds.get(i).signal;
+            if (signal != null) {
+                signal.run();
+            }
         }
     }
 
@@ -787,6 +807,11 @@ public final class ReplicationLog {
         volatile boolean online;
         volatile long ack;
         volatile long ackMs = System.currentTimeMillis();
+        /**
+         * Run under the monitor after bytes were appended, for a feed written by an event loop
+         * rather than a waiting reader (set once it joined the loop).
+         */
+        volatile Runnable signal;
 
         public long position() {
             return position;
