@@ -12,9 +12,10 @@ import java.util.Arrays;
  * Also carries a single local command that waits for an intent lock on its own shard.
  */
 final class RemoteBatch extends Message {
+    /** A detached run's client does not wait for it: nothing follows it soon for that reason. */
     @Override
     public boolean fromClient() {
-        return true;
+        return !detached;
     }
 
     final Client client;

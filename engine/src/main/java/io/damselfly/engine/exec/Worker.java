@@ -871,7 +871,7 @@ public final class Worker {
             b.detach();
             ic.away.addLast(b);
             c.batch = null; // the next run gets a batch of its own
-            sendRequest(b.target, b);
+            send(b.target, b); // not awaited: the client goes on (no polling for its return)
             return;
         }
         c.parked = true;
@@ -999,7 +999,6 @@ public final class Worker {
     }
 
     void batchReturned(RemoteBatch b) {
-        answered(b.target);
         Client c = b.client;
         if (b.detached) {
             c.commandsProcessed += b.count;
@@ -1007,6 +1006,7 @@ public final class Worker {
             ((InternalClient) c).runBack(this, b);
             return;
         }
+        answered(b.target);
         if (!c.closed() && !c.silenced()) {
             c.out.write(b.out);
             markFlush(c);
