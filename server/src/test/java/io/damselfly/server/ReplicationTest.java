@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -656,6 +657,57 @@ class ReplicationTest {
             try (var files = Files.list(master.dir)) {
                 assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith("temp-")), "temp file removed");
             }
+        }
+    }
+
+    @Test
+    void aDisklessReplicaGetsNoStreamBeforeItsFirstAckAndItsAcksMayComeInPieces() throws Exception {
+        try (TestServer master = new TestServer("--repl-diskless-sync-delay", "0");
+             Jedis m = master.jedis();
+             Socket s = new Socket("127.0.0.1", master.port())) {
+            m.set("k", "v");
+            s.setSoTimeout(30_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("REPLCONF capa eof\r\nPSYNC ? -1\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("+OK", line(in));
+            assertTrue(line(in).startsWith("+FULLRESYNC "));
+            String eof = line(in);
+            assertTrue(eof.startsWith("$EOF:") && eof.length() == 45, eof);
+            byte[] mark = eof.substring(5).getBytes(StandardCharsets.US_ASCII);
+            byte[] tail = new byte[mark.length];
+            int got = 0;
+            while (got < mark.length || !java.util.Arrays.equals(tail, mark)) { // the RDB up to its mark
+                int c = in.read();
+                assertTrue(c >= 0, "the RDB ended early");
+                System.arraycopy(tail, 1, tail, 0, mark.length - 1);
+                tail[mark.length - 1] = (byte) c;
+                got++;
+            }
+            // writes on every shard: nothing of them may come before the replica says it loaded
+            for (int i = 0; i < 20; i++) {
+                m.set("after:" + i, "1");
+            }
+            s.setSoTimeout(500);
+            assertThrows(java.net.SocketTimeoutException.class, in::read, "stream sent before the first ACK");
+            s.setSoTimeout(30_000);
+            out.write("*3\r\n$8\r\nREPLCONF\r\n$3\r\nA".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            out.write("CK\r\n$1\r\n0\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String stream = new String(in.readNBytes(40), StandardCharsets.US_ASCII);
+            assertTrue(stream.startsWith("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n"), stream);
+            // an ACK of the whole stream, a byte per write: WAIT counts the replica
+            long offset = Long.parseLong(m.info("replication").lines()
+                    .filter(l -> l.startsWith("master_repl_offset:")).findFirst().orElseThrow().substring(19).trim());
+            for (byte b : ("*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$" + Long.toString(offset).length() + "\r\n"
+                    + offset + "\r\n").getBytes(StandardCharsets.US_ASCII)) {
+                out.write(b);
+                out.flush();
+            }
+            assertEquals(1, m.waitReplicas(1, 30_000));
+            TestServer.await("the ACK in INFO", LONG, () -> m.info("replication").contains("state=online,offset=" + offset + ","));
         }
     }
 
