@@ -683,6 +683,9 @@ public final class Worker {
             return ROUTE_HOME; // malformed or keyless: the handler reports the error at home
         }
         keyCount = n;
+        if (engine.shards() == 1) {
+            return 0; // every key is here: no slot to compute (and, as in Redis, no CROSSSLOT)
+        }
         byte[] buf = r.buf();
         int first = engine.shardOf(buf, r.off(keyScratch[0]), r.len(keyScratch[0]));
         for (int k = 1; k < n; k++) {
