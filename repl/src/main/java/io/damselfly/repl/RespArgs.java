@@ -70,7 +70,12 @@ public final class RespArgs {
         private int[] len = new int[8];
 
         public Request parse(byte[] resp) throws IOException {
-            int argc = argc(resp);
+            return parse(resp, 0);
+        }
+
+        /** The record that starts at {@code start} of {@code buf} (more may follow it there). */
+        public Request parse(byte[] buf, int start) throws IOException {
+            int argc = argc(buf, start);
             if (argc < 1) {
                 throw new IOException("a record without a command");
             }
@@ -78,12 +83,16 @@ public final class RespArgs {
                 off = new int[argc];
                 len = new int[argc];
             }
-            return RespArgs.parse(resp, argc, off, len, request);
+            return RespArgs.parse(buf, start, argc, off, len, request);
         }
     }
 
     private static Request parse(byte[] resp, int argc, int[] off, int[] len, Request into) throws IOException {
-        int i = afterHeader(resp);
+        return parse(resp, 0, argc, off, len, into);
+    }
+
+    private static Request parse(byte[] resp, int start, int argc, int[] off, int[] len, Request into) throws IOException {
+        int i = afterHeader(resp, start);
         for (int a = 0; a < argc; a++) {
             if (resp[i] != '$') {
                 throw new IOException("a malformed record");
@@ -103,8 +112,12 @@ public final class RespArgs {
 
     /** The argument count of {@code *<argc>\r\n...}. */
     public static int argc(byte[] resp) {
+        return argc(resp, 0);
+    }
+
+    private static int argc(byte[] resp, int start) {
         int n = 0;
-        for (int i = 1; resp[i] != '\r'; i++) {
+        for (int i = start + 1; resp[i] != '\r'; i++) {
             n = n * 10 + (resp[i] - '0');
         }
         return n;
@@ -112,7 +125,11 @@ public final class RespArgs {
 
     /** The index just after the array header. */
     static int afterHeader(byte[] resp) {
-        int i = 1;
+        return afterHeader(resp, 0);
+    }
+
+    private static int afterHeader(byte[] resp, int start) {
+        int i = start + 1;
         while (resp[i] != '\n') {
             i++;
         }

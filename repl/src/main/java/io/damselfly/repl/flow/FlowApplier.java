@@ -40,6 +40,11 @@ final class FlowApplier {
     private static final class Batch {
         final List<Object> items = new ArrayList<>(1024);
         int[] dbs = new int[1024];
+        /** Where each {@link #RECORD} item starts in {@link #data}. */
+        int[] at = new int[1024];
+        /** The records' bytes, one after another (no array per record). */
+        byte[] data = new byte[BATCH_BYTES + 4096];
+        int dataLength;
         long bytes;
         /** What the prefetching read, kept so that its reads are not optimised away. */
         long read;
@@ -47,14 +52,29 @@ final class FlowApplier {
         void add(Object item, int db) {
             if (items.size() == dbs.length) {
                 dbs = java.util.Arrays.copyOf(dbs, dbs.length * 2);
+                at = java.util.Arrays.copyOf(at, at.length * 2);
             }
             dbs[items.size()] = db;
             items.add(item);
         }
 
+        void addRecord(byte[] src, int len, int db) {
+            if (dataLength + len > data.length) {
+                data = java.util.Arrays.copyOf(data, Math.max(dataLength + len, data.length * 2));
+            }
+            at[items.size()] = dataLength;
+            add(RECORD, db);
+            System.arraycopy(src, 0, data, dataLength, len);
+            dataLength += len;
+        }
+
         void clear() {
             items.clear();
             bytes = 0;
+            dataLength = 0;
+            if (data.length > 4 * BATCH_BYTES) {
+                data = new byte[BATCH_BYTES + 4096]; // a big record's room is not kept
+            }
         }
     }
 
@@ -63,6 +83,9 @@ final class FlowApplier {
 
     record StringKey(byte[] key, byte[] value, long expireAt) {
     }
+
+    /** The item of a record kept in its batch's {@code data} (see {@link #addRecord}). */
+    private static final Object RECORD = new Object();
 
     FlowApplier(Engine engine) {
         this.engine = engine;
@@ -85,6 +108,19 @@ final class FlowApplier {
         Batch b = batches[shard];
         b.add(item, db);
         b.bytes += size;
+        if (b.bytes >= BATCH_BYTES) {
+            send(shard);
+        }
+    }
+
+    /**
+     * Adds a record (a command's RESP bytes, {@code src[0, len)}) for shard {@code shard},
+     * copied into the batch: {@code src} may be reused once this returns.
+     */
+    synchronized void addRecord(int shard, int db, byte[] src, int len) throws IOException {
+        Batch b = batches[shard];
+        b.addRecord(src, len, db);
+        b.bytes += len + 64;
         if (b.bytes >= BATCH_BYTES) {
             send(shard);
         }
@@ -174,7 +210,8 @@ final class FlowApplier {
                     }
                     Request r;
                     try {
-                        r = item instanceof byte[] resp ? parsers[shard].parse(resp) : (Request) item;
+                        r = item == RECORD ? parsers[shard].parse(b.data, b.at[i])
+                                : item instanceof byte[] resp ? parsers[shard].parse(resp) : (Request) item;
                     } catch (IOException malformed) {
                         error.compareAndSet(null, malformed.getMessage());
                         continue;

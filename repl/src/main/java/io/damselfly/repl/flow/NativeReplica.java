@@ -339,6 +339,8 @@ public final class NativeReplica {
         /** The pieces of a big record read so far. */
         final java.io.ByteArrayOutputStream pieces = new java.io.ByteArrayOutputStream();
         final java.util.List<byte[]> rawPieces = new java.util.ArrayList<>();
+        /** A frame's payload, reused from frame to frame (what outlives the frame is copied). */
+        byte[] payload = new byte[4096];
         int[] keyScratch = new int[16];
         final RespArgs.Parser parser = new RespArgs.Parser();
 
@@ -575,8 +577,14 @@ public final class NativeReplica {
         if (kind == Frames.SNAPSHOT || kind == Frames.SYNCED || len < 0 || len > 512L * 1024 * 1024 + 1024) {
             throw new IOException("flow " + f.index + ": unexpected frame " + (char) kind);
         }
-        byte[] payload = new byte[len];
-        f.in.readFully(payload);
+        if (len > f.payload.length) {
+            f.payload = new byte[Math.max(len, Math.min(2 * f.payload.length, 1 << 20))];
+        }
+        byte[] payload = f.payload;
+        f.in.readFully(payload, 0, len);
+        if (payload.length > 1 << 20) {
+            f.payload = new byte[4096]; // a big record's room is not kept
+        }
         if (mirror) {
             // into our own log as received; a big record's pieces only once it is whole (a
             // resumed flow sends a half-received record again from its first piece)
@@ -598,22 +606,23 @@ public final class NativeReplica {
             if (f.pieces.size() + (long) len > engine.settings().protoMaxBulkLen.number() + 1024) {
                 throw new IOException("flow " + f.index + ": a record larger than proto-max-bulk-len");
             }
-            f.pieces.writeBytes(payload);
+            f.pieces.write(payload, 0, len);
             return;
         }
         if (f.pieces.size() > 0) {
-            f.pieces.writeBytes(payload);
+            f.pieces.write(payload, 0, len);
             payload = f.pieces.toByteArray();
+            len = payload.length;
             f.pieces.reset();
         }
         if (kind == Frames.RECORD && Frames.txid(h, 0) == 0 && merge.passes(f.index)) {
             // most records: outside any multi-shard operation, on a lane with nothing held back
             f.lsn = Frames.lsn(h, 0);
-            applyRecord(f, Frames.db(h, 0), payload);
+            applyRecord(f, Frames.db(h, 0), payload, len);
             return;
         }
         TxMerge.Item it = new TxMerge.Item(kind, Frames.lsn(h, 0), Frames.txid(h, 0), Frames.db(h, 0),
-                Frames.parts(h, 0), Frames.hop(h, 0), payload, f.index);
+                Frames.parts(h, 0), Frames.hop(h, 0), java.util.Arrays.copyOf(payload, len), f.index);
         f.lsn = it.lsn; // received: applied, or held by the merge, which a partial sync keeps
         if (merge.offer(it)) {
             applyPlain(f, it);
@@ -636,12 +645,13 @@ public final class NativeReplica {
             return;
         }
         if (it.kind == Frames.RECORD) {
-            applyRecord(f, it.db, it.payload);
+            applyRecord(f, it.db, it.payload, it.payload.length);
         }
     }
 
     /** A record outside any multi-shard operation: to the one replica shard of its keys, else in order through a transaction. */
-    private void applyRecord(FlowState f, int db, byte[] payload) throws Exception {
+    /** A record, {@code payload[0, len)}; the array may be reused once this returns. */
+    private void applyRecord(FlowState f, int db, byte[] payload, int len) throws Exception {
         Request r = f.parser.parse(payload); // to find its keys: the shard parses it again
         CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
         int shard = -1;
@@ -661,21 +671,25 @@ public final class NativeReplica {
             }
         }
         if (shard >= 0) {
-            f.applier.add(shard, db, payload, payload.length + 64);
+            f.applier.addRecord(shard, db, payload, len);
         } else {
             // keyless or spread over our shards: through the transaction path, in order
             f.applier.drain();
             check(f);
-            runStream(select(db, payload));
+            runStream(select(db, payload, len));
         }
     }
 
     private static byte[] select(int db, byte[] command) {
+        return select(db, command, command.length);
+    }
+
+    private static byte[] select(int db, byte[] command, int length) {
         byte[] d = Integer.toString(db).getBytes(StandardCharsets.US_ASCII);
         byte[] head = ("*2\r\n$6\r\nSELECT\r\n$" + d.length + "\r\n" + db + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] out = new byte[head.length + command.length];
+        byte[] out = new byte[head.length + length];
         System.arraycopy(head, 0, out, 0, head.length);
-        System.arraycopy(command, 0, out, head.length, command.length);
+        System.arraycopy(command, 0, out, head.length, length);
         return out;
     }
 
