@@ -384,12 +384,7 @@ final class ReplicaFeeds {
             }
             if (!out.hasRemaining()) {
                 signalled.set(false);
-                int n;
-                try {
-                    n = log.read(feed, out.array(), 0, 0);
-                } catch (InterruptedException e) {
-                    n = 0; // it does not wait
-                }
+                int n = log.read(feed, out.array(), 0);
                 if (n <= 0) {
                     return false; // nothing, or the feed was dropped (finished() says so)
                 }

@@ -37,9 +37,10 @@ import java.util.function.LongConsumer;
  *
  * <p>The bytes live in 64 KiB blocks. The backlog keeps the last {@code repl-backlog-size} bytes;
  * a replica still reading older bytes keeps their blocks too, up to its output limit, past which
- * it is dropped. Everything here is guarded by this object's monitor: shard threads append, feed
- * threads read, and a reader waiting for bytes is woken by {@code notifyAll} (the monitor gives
- * the happens-before edge between the append and the read).
+ * it is dropped. Everything here is guarded by this object's monitor: shard threads append, and
+ * each feed's event loop reads without waiting, told of new bytes by its {@link Feed#signal} (the
+ * monitor gives the happens-before edge between the append and the read). Threads waiting for
+ * acknowledgements (WAIT, FAILOVER) wait on the monitor and are woken by {@code notifyAll}.
  */
 public final class ReplicationLog {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationLog.class);
@@ -501,7 +502,7 @@ public final class ReplicationLog {
         if (records.isEmpty()) {
             return;
         }
-        List<Held> ops = new ArrayList<>(records);
+        List<Held> ops = records; // the operation's own list, not used after this
         ops.sort((a, b) -> Integer.compare(a.hop, b.hop)); // stable: a shard's records keep their order
         if (loose) {
             for (Held h : ops) {
@@ -712,24 +713,11 @@ public final class ReplicationLog {
     }
 
     /**
-     * Copies stream bytes from the feed's position into {@code dst} from {@code at}, waiting up
-     * to {@code waitMs} for some (0: not at all); returns the count (0 if none), or -1 once the
-     * feed is dropped. Advances the feed; copies across blocks until {@code dst} is full.
+     * Copies stream bytes from the feed's position into {@code dst} from {@code at}, without
+     * waiting; returns the count (0 if none), or -1 once the feed is dropped. Advances the feed;
+     * copies across blocks until {@code dst} is full.
      */
-    synchronized int read(Feed f, byte[] dst, int at, long waitMs) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + waitMs;
-        while (f.position >= offset && !f.dropped) {
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                return 0;
-            }
-            waitingReaders++;
-            try {
-                wait(left);
-            } finally {
-                waitingReaders--;
-            }
-        }
+    synchronized int read(Feed f, byte[] dst, int at) {
         if (f.dropped) {
             return -1;
         }

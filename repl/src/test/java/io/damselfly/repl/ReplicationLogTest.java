@@ -49,7 +49,7 @@ class ReplicationLogTest {
         byte[] buf = new byte[16 << 20];
         int n = 0;
         int got;
-        while ((got = log.read(f, buf, n, 0)) > 0) {
+        while ((got = log.read(f, buf, n)) > 0) {
             n += got;
         }
         log.detach(f);

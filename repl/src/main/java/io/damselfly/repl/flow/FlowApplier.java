@@ -32,8 +32,8 @@ final class FlowApplier {
     final AtomicReference<String> error = new AtomicReference<>();
 
     /**
-     * Writes (a record's RESP bytes, or a {@link Request}) or strings to store ({@link StringKey}),
-     * each with its database.
+     * Writes (a record kept in {@code data}, see {@link #addRecord}, or a {@link Request}) or
+     * strings to store ({@link StringKey}), each with its database.
      * Reused: the shard that applied it clears it and hands it back through {@link #spare}
      * before it releases the permit (the queue orders the clearing before the next use).
      */
@@ -210,8 +210,7 @@ final class FlowApplier {
                     }
                     Request r;
                     try {
-                        r = item == RECORD ? parsers[shard].parse(b.data, b.at[i])
-                                : item instanceof byte[] resp ? parsers[shard].parse(resp) : (Request) item;
+                        r = item == RECORD ? parsers[shard].parse(b.data, b.at[i]) : (Request) item;
                     } catch (IOException malformed) {
                         error.compareAndSet(null, malformed.getMessage());
                         continue;

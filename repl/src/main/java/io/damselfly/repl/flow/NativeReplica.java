@@ -649,8 +649,11 @@ public final class NativeReplica {
         }
     }
 
-    /** A record outside any multi-shard operation: to the one replica shard of its keys, else in order through a transaction. */
-    /** A record, {@code payload[0, len)}; the array may be reused once this returns. */
+    /**
+     * A record ({@code payload[0, len)}, an array the caller may reuse once this returns) outside
+     * any multi-shard operation: to the one replica shard of its keys, else in order through a
+     * transaction.
+     */
     private void applyRecord(FlowState f, int db, byte[] payload, int len) throws Exception {
         Request r = f.parser.parse(payload); // to find its keys: the shard parses it again
         CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
