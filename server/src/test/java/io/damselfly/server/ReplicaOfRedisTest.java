@@ -158,6 +158,44 @@ class ReplicaOfRedisTest {
         }
     }
 
+    /**
+     * A key past its deadline stays on a replica until its master deletes it (the master's DEL
+     * comes in its stream), but no reader of the replica sees it, as on a Redis replica. The
+     * master's active expiry is off, so only an access on the master deletes the key.
+     */
+    @Test
+    void aReplicaKeepsAKeyPastItsDeadlineButReadersDoNotSeeIt() throws Exception {
+        try (RealRedis master = new RealRedis(Files.createTempDirectory("redis-master"), "--repl-diskless-sync-delay", "0",
+                "--enable-debug-command", "yes");
+             Jedis m = master.jedis();
+             TestServer replica = new TestServer("--threads", "2");
+             Jedis r = replica.jedis()) {
+            m.sendCommand(() -> "DEBUG".getBytes(java.nio.charset.StandardCharsets.US_ASCII), "SET-ACTIVE-EXPIRE", "0");
+            assertEquals("OK", r.replicaof("127.0.0.1", master.port));
+            TestServer.await("the link to come up", Duration.ofSeconds(60),
+                    () -> r.info("replication").contains("master_link_status:up"));
+            m.set("stays", "1");
+            m.psetex("short", 500, "v");
+            // stored on the replica (DBSIZE counts a key past its deadline too, so no race with it)
+            TestServer.await("the key on the replica", Duration.ofSeconds(60), () -> r.dbSize() == 2);
+            TestServer.await("the deadline to pass", Duration.ofSeconds(60), () -> r.get("short") == null);
+            assertEquals(-2, r.pttl("short"));
+            assertEquals(0, r.exists("short", "short"));
+            assertEquals(java.util.Set.of("stays"), r.keys("*"));
+            java.util.Set<String> scanned = new java.util.HashSet<>();
+            String cursor = "0";
+            do {
+                var page = r.scan(cursor);
+                scanned.addAll(page.getResult());
+                cursor = page.getCursor();
+            } while (!cursor.equals("0"));
+            assertEquals(java.util.Set.of("stays"), scanned);
+            assertEquals(2, r.dbSize()); // kept: the master has not deleted it
+            assertEquals(null, m.get("short")); // the master expires it on access, and sends DEL
+            TestServer.await("the master's DEL", Duration.ofSeconds(60), () -> r.dbSize() == 1);
+        }
+    }
+
     private static long offset(Jedis j, String field) {
         for (String line : j.info("replication").split("\r\n")) {
             if (line.startsWith(field + ":")) {

@@ -89,6 +89,15 @@ public final class ConnectionCommands {
                         c.syntaxError();
                     }
                 }));
+        client.sub(subcommand("client", "pause", -3).flags(CommandSpec.ADMIN | CONN).acl("@admin", "@slow", "@dangerous", "@connection")
+                .since("3.0.0").summary("Holds clients' commands (every command, or only writes) for a while.")
+                .home(ConnectionCommands::clientPause));
+        client.sub(subcommand("client", "unpause", 2).flags(CommandSpec.ADMIN | CONN).acl("@admin", "@slow", "@dangerous", "@connection")
+                .since("6.2.0").complexity("O(N) where N is the number of paused clients")
+                .summary("Ends a CLIENT PAUSE: held commands go on.").home(c -> {
+                    c.engine.unpauseClients();
+                    c.reply.ok();
+                }));
         client.sub(subcommand("client", "getredir", 2).flags(CONN).acl("@slow", "@connection").since("6.0.0")
                 .summary("Returns the id tracking notifications are redirected to (-1: none).")
                 .home(c -> c.reply.integer(-1)));
@@ -98,6 +107,36 @@ public final class ConnectionCommands {
         client.sub(subcommand("client", "help", 2).flags(CONN).acl("@slow", "@connection").since("5.0.0")
                 .summary("Lists the CLIENT subcommands.").home(ConnectionCommands::clientHelp));
         t.add(client.build());
+    }
+
+    /** CLIENT PAUSE timeout [WRITE|ALL]: ALL when no mode is given, as in Redis. */
+    static void clientPause(CommandContext c) {
+        Request r = c.req;
+        if (r.argc() > 4) {
+            c.reply.error("ERR unknown subcommand or wrong number of arguments for '" + r.str(1) + "'. Try CLIENT HELP.");
+            return;
+        }
+        int kind = Engine.PAUSE_ALL;
+        if (r.argc() == 4) {
+            if (r.is(3, "write")) {
+                kind = Engine.PAUSE_WRITE;
+            } else if (!r.is(3, "all")) {
+                c.reply.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+                return;
+            }
+        }
+        if (!r.parseLong(2)) {
+            c.reply.error("ERR timeout is not an integer or out of range");
+            return;
+        }
+        long ms = r.longValue();
+        if (ms < 0) {
+            c.reply.error("ERR timeout is negative");
+            return;
+        }
+        // 0 pauses nothing: the pause ends before any command could see it
+        c.engine.pauseClients(kind, ms == 0 ? 0 : System.currentTimeMillis() + ms);
+        c.reply.ok();
     }
 
     static void clientReply(CommandContext c) {
@@ -547,6 +586,10 @@ public final class ConnectionCommands {
             "    Exempt this connection from client eviction.",
             "GETREDIR",
             "    Where tracking notifications go (-1: nowhere).",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Hold clients' commands for <timeout> ms: every command (ALL, the default), or those that write.",
+            "UNPAUSE",
+            "    End a pause.",
             "HELP",
             "    This text.",
         };

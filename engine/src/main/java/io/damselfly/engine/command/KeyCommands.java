@@ -145,6 +145,38 @@ public final class KeyCommands {
                 .sub(subcommand("object", "help", 2).flags(CommandSpec.LOADING | CommandSpec.STALE).acl("@keyspace", "@slow")
                         .since("6.2.0").summary("Lists the OBJECT subcommands.").home(KeyCommands::objectHelp))
                 .build());
+        t.add(command("slowlog", -2).group("server").since("2.2.12").acl("@slow")
+                .summary("Reads or clears the log of slow commands.").complexity("Depends on subcommand.")
+                .home(KeyCommands::objectHelpOnly)
+                .sub(subcommand("slowlog", "get", -2).flags(CommandSpec.ADMIN | CommandSpec.LOADING | CommandSpec.STALE)
+                        .acl("@admin", "@slow", "@dangerous").since("2.2.12").tips("nondeterministic_output")
+                        .complexity("O(N) where N is the number of entries returned")
+                        .summary("Returns the newest entries of the slow log (10 unless a count is given; -1: all).")
+                        .home(KeyCommands::slowlogGet))
+                .sub(subcommand("slowlog", "len", 2).flags(CommandSpec.ADMIN | CommandSpec.LOADING | CommandSpec.STALE)
+                        .acl("@admin", "@slow", "@dangerous").since("2.2.12").tips("nondeterministic_output")
+                        .summary("Returns how many entries the slow log holds.")
+                        .home(c -> c.reply.integer(c.engine.slowlog().size())))
+                .sub(subcommand("slowlog", "reset", 2).flags(CommandSpec.ADMIN | CommandSpec.LOADING | CommandSpec.STALE)
+                        .acl("@admin", "@slow", "@dangerous").since("2.2.12")
+                        .summary("Empties the slow log.").home(c -> {
+                            c.engine.slowlog().reset();
+                            c.reply.ok();
+                        }))
+                .sub(subcommand("slowlog", "help", 2).flags(CommandSpec.LOADING | CommandSpec.STALE).acl("@slow")
+                        .since("6.2.0").summary("Lists the SLOWLOG subcommands.").home(c -> ServerCommands.help(c,
+                                "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                "GET [<count>]",
+                                "    The newest <count> entries (10 by default, -1: all). Each holds an id, the unix",
+                                "    time it was logged, its duration in microseconds, the command's arguments, the",
+                                "    client's address and the client's name.",
+                                "LEN",
+                                "    How many entries the slow log holds.",
+                                "RESET",
+                                "    Empty the slow log.",
+                                "HELP",
+                                "    This text.")))
+                .build());
         t.add(command("memory", -2).group("server").since("4.0.0").acl("@slow")
                 .summary("Reports on memory use.").complexity("Depends on subcommand.")
                 .home(KeyCommands::objectHelpOnly)
@@ -162,6 +194,37 @@ public final class KeyCommands {
                 .sub(subcommand("memory", "help", 2).flags(CommandSpec.LOADING | CommandSpec.STALE).acl("@slow")
                         .since("4.0.0").summary("Lists the MEMORY subcommands.").home(KeyCommands::memoryHelp))
                 .build());
+    }
+
+    /** SLOWLOG GET [count]: id, unix time, microseconds, arguments, client address, client name per entry. */
+    static void slowlogGet(CommandContext c) {
+        Request r = c.req;
+        if (r.argc() > 3) {
+            c.reply.error("ERR unknown subcommand or wrong number of arguments for '" + r.str(1) + "'. Try SLOWLOG HELP.");
+            return;
+        }
+        long count = 10;
+        if (r.argc() == 3) {
+            if (!r.parseLong(2) || r.longValue() < -1) {
+                c.reply.error("ERR count should be greater than or equal to -1");
+                return;
+            }
+            count = r.longValue() == -1 ? Long.MAX_VALUE : r.longValue();
+        }
+        java.util.List<io.damselfly.engine.exec.SlowLog.Entry> entries = c.engine.slowlog().newest(count);
+        c.reply.array(entries.size());
+        for (io.damselfly.engine.exec.SlowLog.Entry e : entries) {
+            c.reply.array(6);
+            c.reply.integer(e.id());
+            c.reply.integer(e.unixSeconds());
+            c.reply.integer(e.micros());
+            c.reply.array(e.args().length);
+            for (byte[] a : e.args()) {
+                c.reply.bulk(a);
+            }
+            c.reply.bulk(e.peer());
+            c.reply.bulk(e.name());
+        }
     }
 
     static void memoryUsage(CommandContext c) {
@@ -703,8 +766,8 @@ public final class KeyCommands {
                 MemorySegment page = db.page(a);
                 long o = Keyspace.offset(a);
                 long at = Entry.expireAt(page, o);
-                if (at >= 0 && at <= now && !c.shard.isReplica()) {
-                    return;
+                if (at >= 0 && at <= now) {
+                    return; // past its deadline: not listed, also where it is kept (a replica, a pause)
                 }
                 byte[] key = Entry.copyKey(page, o);
                 if (all || Glob.match(p, po, pl, key, 0, key.length, false)) {

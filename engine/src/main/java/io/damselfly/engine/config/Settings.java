@@ -34,6 +34,8 @@ public final class Settings {
     public final Setting clientQueryBufferLimit;
     public final Setting clientOutputBufferLimit;
     public final Setting hz;
+    public final Setting slowlogLogSlowerThan;
+    public final Setting slowlogMaxLen;
     public final Setting dir;
     public final Setting dbfilename;
     public final Setting save;
@@ -114,8 +116,8 @@ public final class Settings {
         text("latency-tracking-info-percentiles", "50 99 99.9", null, Setting.MULTI_ARG);
         num("io-threads", 1, 1, 128, false, Setting.IMMUTABLE);
         bool("io-threads-do-reads", false, Setting.IMMUTABLE);
-        num("slowlog-log-slower-than", 10000, -1, Long.MAX_VALUE, false, 0);
-        num("slowlog-max-len", 128, 0, Long.MAX_VALUE, false, 0);
+        slowlogLogSlowerThan = num("slowlog-log-slower-than", 10000, -1, Long.MAX_VALUE, false, 0);
+        slowlogMaxLen = num("slowlog-max-len", 128, 0, Long.MAX_VALUE, false, 0);
         num("latency-monitor-threshold", 0, 0, Long.MAX_VALUE, false, 0);
         bool("activerehashing", true, 0);
         bool("stop-writes-on-bgsave-error", true, 0);

@@ -147,31 +147,106 @@ public final class Engine {
     private volatile Replication replication;
 
     private volatile java.util.function.LongConsumer transactionDone;
-    private volatile boolean writesPaused;
+    /** Pause kinds, in Redis's order: the stricter one of several pauses is the one in force. */
+    public static final int PAUSE_OFF = 0;
+    public static final int PAUSE_WRITE = 1;
+    public static final int PAUSE_ALL = 2;
+    /** Who paused: a CLIENT PAUSE, or a handover (FAILOVER, REPLTAKEOVER). Each keeps its own kind and end. */
+    private static final int BY_CLIENT = 0;
+    private static final int BY_HANDOVER = 1;
+    private final int[] pauseKinds = new int[2]; // guarded by this
+    private final long[] pauseEnds = new long[2]; // guarded by this
+    /** The pause in force: written under this lock, read by every worker per dispatch (volatile). */
+    private volatile int pause;
+    /** When the pause in force ends (ms since the epoch): read with {@link #pause}, after it. */
+    private volatile long pauseEndMs;
 
-    /** Whether write commands wait (FAILOVER's pause): read by every worker per dispatch. */
-    boolean writesPaused() {
-        return writesPaused;
+    /** The pause in force ({@link #PAUSE_OFF}, {@link #PAUSE_WRITE}, {@link #PAUSE_ALL}), as of {@code nowMs}. */
+    int pause(long nowMs) {
+        int p = pause;
+        if (p != PAUSE_OFF && nowMs > pauseEndMs) {
+            p = updatePause(nowMs);
+        }
+        return p;
     }
 
     /**
-     * Pauses or resumes clients' write commands, as Redis's CLIENT_PAUSE_WRITE during FAILOVER:
+     * Pauses or resumes clients' write commands for a handover, as Redis's FAILOVER pauses them:
      * a write waits, parked, and its client's later commands behind it; on resume each worker
      * dispatches them again (they get -READONLY if the server became a replica meanwhile).
      */
     public void pauseWrites(boolean on) {
-        writesPaused = on;
-        // expiry deletes (and journals) too: held on every shard while paused, as Redis's write
-        // pause does, so nothing is written after a handover's last marker. Each shard takes the
-        // hold before anything its caller sends it later (an all-shard marker, say).
-        for (int s = 0; s < shards(); s++) {
-            post(s, w -> {
-                w.shard().holdExpiry(on);
-                if (!on) {
-                    w.releasePaused();
-                }
-            });
+        synchronized (this) {
+            pauseKinds[BY_HANDOVER] = on ? PAUSE_WRITE : PAUSE_OFF;
+            pauseEnds[BY_HANDOVER] = on ? Long.MAX_VALUE : 0;
         }
+        updatePause(System.currentTimeMillis());
+    }
+
+    /**
+     * CLIENT PAUSE: pauses writes ({@link #PAUSE_WRITE}) or every command ({@link #PAUSE_ALL}) of
+     * clients until {@code endMs}. A pause already in force keeps the stricter kind and the later end.
+     */
+    public void pauseClients(int kind, long endMs) {
+        synchronized (this) {
+            pauseKinds[BY_CLIENT] = Math.max(pauseKinds[BY_CLIENT], kind);
+            pauseEnds[BY_CLIENT] = Math.max(pauseEnds[BY_CLIENT], endMs);
+        }
+        updatePause(System.currentTimeMillis());
+    }
+
+    /** CLIENT UNPAUSE: ends the CLIENT PAUSE (a handover's pause stays). */
+    public void unpauseClients() {
+        synchronized (this) {
+            pauseKinds[BY_CLIENT] = PAUSE_OFF;
+            pauseEnds[BY_CLIENT] = 0;
+        }
+        updatePause(System.currentTimeMillis());
+    }
+
+    /**
+     * Recomputes the pause in force from the pauses that have not ended: the strictest kind, and
+     * the latest end among pauses of that kind (as Redis does). When it changes, every shard
+     * hears it in its inbox: expiry deletes (and journals) nothing while any pause is in force,
+     * so that nothing is written after a handover's last marker, and clients parked by a
+     * stricter pause are dispatched again (they may park again). A shard takes the change
+     * before anything its caller sends it later (an all-shard marker, say).
+     */
+    private int updatePause(long nowMs) {
+        int before;
+        int now;
+        synchronized (this) {
+            before = pause;
+            now = PAUSE_OFF;
+            for (int i = 0; i < pauseKinds.length; i++) {
+                if (pauseKinds[i] != PAUSE_OFF && pauseEnds[i] < nowMs) {
+                    pauseKinds[i] = PAUSE_OFF; // ended
+                }
+                now = Math.max(now, pauseKinds[i]);
+            }
+            long end = 0;
+            for (int i = 0; i < pauseKinds.length; i++) {
+                if (pauseKinds[i] == now && now != PAUSE_OFF) {
+                    end = Math.max(end, pauseEnds[i]);
+                }
+            }
+            pauseEndMs = end; // before pause: a worker that reads the new kind reads this end
+            pause = now;
+            if (now == before) {
+                return now;
+            }
+            boolean hold = now != PAUSE_OFF;
+            boolean release = now < before;
+            for (int s = 0; s < shards(); s++) {
+                post(s, w -> {
+                    w.shard().holdExpiry(hold);
+                    if (release) {
+                        w.releasePaused();
+                    }
+                });
+            }
+        }
+        return now;
     }
 
     /**
@@ -405,6 +480,11 @@ public final class Engine {
     }
 
     private final PubSub pubsub = new PubSub(this);
+    private final SlowLog slowlog = new SlowLog();
+
+    public SlowLog slowlog() {
+        return slowlog;
+    }
 
     public PubSub pubsub() {
         return pubsub;

@@ -14,6 +14,8 @@ final class MultiState {
     final ArrayList<Queued> commands = new ArrayList<>();
     /** A command was refused while queueing: EXEC fails with EXECABORT. */
     boolean dirtyExec;
+    /** A queued command writes or may be replicated: a write pause holds the EXEC (as Redis's mstate.cmd_flags). */
+    boolean mayReplicate;
     /** The database the next queued command runs in (a queued SELECT changes it). */
     int db;
 
@@ -28,6 +30,7 @@ final class MultiState {
         }
         Request own = Request.of(args);
         commands.add(new Queued(spec, own, db));
+        mayReplicate |= spec.has(CommandSpec.WRITE) || spec.has(CommandSpec.MAY_REPLICATE);
         if (spec.name().equals("select") && own.argc() == 2 && own.parseLong(1)) {
             long n = own.longValue();
             if (n >= 0 && n < databases) {

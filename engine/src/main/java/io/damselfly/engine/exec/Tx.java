@@ -10,6 +10,8 @@ import io.damselfly.engine.command.Request;
  * it sends a phase to the shards (so the shards may read them during that phase).
  */
 public final class Tx {
+    /** When the operation started, for SLOWLOG (0: not timed). */
+    long startNanos;
     static final int IDLE = 0;
     static final int SCHEDULING = 1;
     static final int CANCELLING = 2;
@@ -164,6 +166,7 @@ public final class Tx {
     }
 
     void reset() {
+        startNanos = 0;
         for (int i = 0; i < participantCount; i++) {
             partsByShard[participants[i]].reset();
         }

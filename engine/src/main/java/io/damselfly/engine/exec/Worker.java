@@ -309,6 +309,7 @@ public final class Worker {
         }
         int hz = (int) engine.settings().hz.number();
         nextCronMs = nowMs + Math.max(1, 1000 / hz);
+        engine.pause(nowMs); // a CLIENT PAUSE that ran out ends here if no command ended it first
         shard.accessPolicy(engine.settings().maxmemoryPolicy.value().endsWith("lfu"),
                 (int) engine.settings().lfuLogFactor.number(), (int) engine.settings().lfuDecayTime.number());
         if (nowMs - lastSampleMs >= 100) {
@@ -393,16 +394,20 @@ public final class Worker {
         }
     }
 
-    /** Clients whose write waits for the end of a write pause (FAILOVER). */
+    /** Clients whose command waits for the end of a pause (CLIENT PAUSE, FAILOVER), in arrival order. */
     private final ArrayList<Client> paused = new ArrayList<>();
 
-    /** The pause ended: the parked writes go on, in the order they arrived. */
+    /**
+     * A pause ended or became less strict: the parked clients are dispatched again, in the
+     * order they arrived; a command the pause in force still holds parks again.
+     */
     void releasePaused() {
-        if (engine.writesPaused() || paused.isEmpty()) {
+        if (paused.isEmpty()) {
             return;
         }
         ArrayList<Client> list = new ArrayList<>(paused);
         paused.clear();
+        engine.blockedDelta(-list.size());
         for (Client c : list) {
             c.parked = false;
             if (!c.closed()) {
@@ -412,14 +417,30 @@ public final class Worker {
         }
     }
 
+    /**
+     * Whether a pause holds this command, as Redis decides it: every command under
+     * {@link Engine#PAUSE_ALL}; under {@link Engine#PAUSE_WRITE}, a command that writes or may
+     * be replicated (PUBLISH), and an EXEC whose queue holds one. Replication's own clients
+     * never wait.
+     */
+    private boolean pausedNow(Client c, CommandSpec spec, Request r) {
+        int p = engine.pause(shard.now());
+        if (p == Engine.PAUSE_OFF || spec == null || c.hasFlag(Client.FLAG_INTERNAL)) {
+            return false;
+        }
+        if (p == Engine.PAUSE_ALL || spec.has(CommandSpec.WRITE) || spec.has(CommandSpec.MAY_REPLICATE)) {
+            return true;
+        }
+        return c.multi != null && isExec(r) && c.multi.mayReplicate;
+    }
+
     /** Set by dispatch when the command was one of the (un)subscribe family. */
     private boolean pubsubCommand;
 
     private void dispatch(Client c) {
         Request r = ctx.req.set(c.in, c.parser.argOffsets(), c.parser.argLengths(), 0, c.parser.argc());
         CommandSpec spec = resolve(c, r);
-        if (engine.writesPaused() && spec != null && c.multi == null && !c.hasFlag(Client.FLAG_INTERNAL)
-                && (spec.has(CommandSpec.WRITE) || isExec(r))) {
+        if (pausedNow(c, spec, r)) {
             if (c.batch != null && c.batch.collecting()) {
                 // the commands before it go first; it is dispatched again when they are back
                 // (so a client waits in the paused list only while nothing of it is away)
@@ -428,6 +449,7 @@ public final class Worker {
             }
             c.parked = true; // the command stays pending: dispatched again by releasePaused
             paused.add(c);
+            engine.blockedDelta(1); // counted as blocked, as Redis counts a postponed client
             return;
         }
         pubsubCommand = spec != null && spec.subscription();
@@ -732,16 +754,26 @@ public final class Worker {
         long errorsBefore = errorReplies;
         int id = spec.id();
         long n = calls[id]++;
-        boolean timed = (n & 15) == 0;
+        boolean sampled = (n & 15) == 0;
+        boolean timed = sampled || slowlogTimes(spec);
         long t0 = timed ? System.nanoTime() : 0;
+        boolean wasReading = shard.reading(spec.has(CommandSpec.READONLY));
         try {
             spec.handler().execute(ctx);
         } catch (RuntimeException | OutOfMemoryError e) {
             LOG.error("command {} failed", spec.fullName(), e);
             reply.error("ERR internal error: " + e);
+        } finally {
+            shard.reading(wasReading);
         }
         if (timed) {
-            nanos[id] += (System.nanoTime() - t0) * 16;
+            long took = System.nanoTime() - t0;
+            if (sampled) {
+                nanos[id] += took * 16;
+            }
+            if (justBlocked == null) { // a pop that blocked is logged by no one, its wait is not its run
+                slowlog(spec, ctx.req, ctx.client, took);
+            }
         }
         commandsProcessed++;
         if (errorReplies != errorsBefore) {
@@ -750,6 +782,29 @@ public final class Worker {
         if (blocking.hasReady() && justBlocked == null) {
             serveReady();
         }
+    }
+
+    /**
+     * Whether SLOWLOG needs this command's duration: with slowlog-log-slower-than at 0 every
+     * command's; otherwise (unless it is off, below 0) that of every command not flagged fast,
+     * while a fast one is timed only in the one call of 16 that commandstats samples, which
+     * keeps two clock reads off the path of GET and SET.
+     */
+    private boolean slowlogTimes(CommandSpec spec) {
+        long threshold = engine.settings().slowlogLogSlowerThan.number();
+        return threshold == 0 || (threshold > 0 && !spec.has(CommandSpec.FAST));
+    }
+
+    /** Logs a command that ran {@code nanos} if that reaches slowlog-log-slower-than. */
+    private void slowlog(CommandSpec spec, Request r, Client c, long nanos) {
+        long threshold = engine.settings().slowlogLogSlowerThan.number();
+        long micros = nanos / 1000;
+        if (threshold < 0 || micros < threshold || spec.has(CommandSpec.SKIP_SLOWLOG) || c == null
+                || c.hasFlag(Client.FLAG_INTERNAL)) {
+            return;
+        }
+        engine.slowlog().add(r, spec.fullName(), micros, c.address(), c.name(),
+                engine.settings().slowlogMaxLen.number());
     }
 
     /** Parks a stream client until its runs away are back; false when none is. */
@@ -1089,6 +1144,7 @@ public final class Worker {
         tx.protocol = c.protocol;
         tx.lockMode = tx.op.lockMode();
         tx.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
+        tx.startNanos = slowlogTimes(spec) ? System.nanoTime() : 0;
         if (all) {
             for (int s = 0; s < engine.shards(); s++) {
                 tx.part(s); // made if it is not there yet
@@ -1291,6 +1347,9 @@ public final class Worker {
         } else {
             commandsProcessed++;
             c.commandsProcessed++;
+            if (tx.startNanos != 0) {
+                slowlog(tx.spec, tx.req, c, System.nanoTime() - tx.startNanos); // from its start to its reply
+            }
         }
         tx.reset();
         c.parked = false;
@@ -1461,12 +1520,14 @@ public final class Worker {
         } else {
             shard.journalTransaction(tagged ? tx.id : 0, tx.participantCount, p.hop);
         }
+        boolean wasReading = shard.reading(tx.spec.has(CommandSpec.READONLY));
         try {
             tx.op.step(ctx, p, p.hop);
         } catch (RuntimeException e) {
             LOG.error("step of {} failed", tx.spec.fullName(), e);
             p.payload = e;
         } finally {
+            shard.reading(wasReading);
             shard.journalTransaction(0, 1, 0);
         }
         if (blocking.hasReady()) {
@@ -1660,12 +1721,14 @@ public final class Worker {
         reply.target(part.out, sub.protocol);
         boolean saved = execRunning;
         execRunning = true;
+        boolean wasReading = shard.reading(sub.spec.has(CommandSpec.READONLY));
         try {
             sub.op.step(ctx, part, hop);
         } catch (RuntimeException e) {
             LOG.error("step of {} in EXEC failed", sub.spec.fullName(), e);
             part.payload = e;
         } finally {
+            shard.reading(wasReading);
             execRunning = saved;
         }
     }
@@ -2092,6 +2155,10 @@ public final class Worker {
      */
     public boolean clientClosed(Client c) {
         resetSession(c);
+        if (c.parked && paused.remove(c)) {
+            engine.blockedDelta(-1);
+            c.parked = false;
+        }
         Waiter w = c.waiter;
         if (w != null && w.claim()) {
             if (blocking.untrackIfPresent(w)) {

@@ -94,9 +94,14 @@ public final class Keyspace {
     public long lookup(byte[] key, int off, int len) {
         long hash = hash(key, off, len);
         long address = table.find(key, off, len, hash);
-        if (address != 0 && expiredAt(address)) {
-            expireFound(address);
-            return 0;
+        if (address != 0 && pastDeadline(address)) {
+            if (!shard.replicaMode && !shard.expiryHeld) {
+                expireFound(address);
+                return 0;
+            }
+            if (shard.reading) {
+                return 0; // kept until the master deletes it, or the pause ends; gone for a reader
+            }
         }
         return address;
     }
@@ -112,11 +117,15 @@ public final class Keyspace {
         return table.find(key, off, len, hash(key, off, len)) != 0;
     }
 
+    /** Whether the key is past its deadline and may be deleted for it here (not on a replica, nor while paused). */
     private boolean expiredAt(long address) {
+        return !shard.replicaMode && !shard.expiryHeld && pastDeadline(address);
+    }
+
+    private boolean pastDeadline(long address) {
         MemorySegment page = page(address);
         long o = address & Slab.OFFSET_MASK;
-        return (Entry.flags(page, o) & Entry.EXPIRES) != 0 && !shard.replicaMode && !shard.expiryHeld
-                && Entry.expireAt(page, o) <= shard.now;
+        return (Entry.flags(page, o) & Entry.EXPIRES) != 0 && Entry.expireAt(page, o) <= shard.now;
     }
 
     private void touchAccess(long address) {

@@ -181,11 +181,24 @@ public final class Shard {
         this.replicaMode = on;
     }
 
-    /** Writes are paused (FAILOVER, REPLTAKEOVER): keys past their deadline are not deleted meanwhile. */
+    /** Clients are paused (CLIENT PAUSE, FAILOVER, REPLTAKEOVER): keys past their deadline are not deleted meanwhile. */
     boolean expiryHeld;
 
     public void holdExpiry(boolean on) {
         this.expiryHeld = on;
+    }
+
+    /**
+     * A read-only command runs: where keys past their deadline are kept (a replica, a pause), it
+     * does not see them, as a reader of Redis does not; a write and a replica's stream do.
+     */
+    boolean reading;
+
+    /** Marks the start ({@code true}) and the end of a read-only command; returns the mark before. */
+    public boolean reading(boolean on) {
+        boolean was = reading;
+        reading = on;
+        return was;
     }
 
     public void listener(ModificationListener listener) {
