@@ -56,6 +56,34 @@ public final class Info {
         return wanted;
     }
 
+    /** Every worker's latency histograms merged, per command id, for the commands that have one. */
+    static TreeMap<Integer, org.HdrHistogram.Histogram> latencies(List<Worker.Stats> stats) {
+        TreeMap<Integer, org.HdrHistogram.Histogram> out = new TreeMap<>();
+        for (Worker.Stats s : stats) {
+            if (s.latencies == null) {
+                continue;
+            }
+            for (int id = 0; id < s.latencies.length; id++) {
+                if (s.latencies[id] != null) {
+                    out.computeIfAbsent(id, k -> new org.HdrHistogram.Histogram(1_000, 1_000_000_000, 2)).add(s.latencies[id]);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** 50 -> "50", 99.9 -> "99.9": a percentile as Redis prints it (%f without trailing zeros). */
+    static String percentileLabel(double p) {
+        String f = String.format(Locale.ROOT, "%f", p);
+        if (f.indexOf('.') >= 0) {
+            f = f.replaceAll("0+$", "");
+            if (f.endsWith(".")) {
+                f = f.substring(0, f.length() - 1);
+            }
+        }
+        return f;
+    }
+
     private static String human(long bytes) {
         if (bytes < 1024) {
             return bytes + "B";
@@ -338,7 +366,24 @@ public final class Info {
                     }
                     merged.forEach((k, v) -> sb.append("errorstat_").append(k).append(":count=").append(v).append("\r\n"));
                 }
-                case "latencystats" -> sb.append("# Latencystats\r\n");
+                case "latencystats" -> {
+                    sb.append("# Latencystats\r\n");
+                    List<Double> percentiles = new ArrayList<>();
+                    for (String p : engine.settings().get("latency-tracking-info-percentiles").value().trim().split("\\s+")) {
+                        if (!p.isEmpty()) {
+                            percentiles.add(Double.parseDouble(p));
+                        }
+                    }
+                    latencies(stats).forEach((id, h) -> {
+                        sb.append("latency_percentiles_usec_").append(engine.commands().byId(id).fullName()).append(':');
+                        for (int i = 0; i < percentiles.size(); i++) {
+                            double p = percentiles.get(i);
+                            sb.append(i == 0 ? "" : ",").append('p').append(percentileLabel(p)).append('=')
+                                    .append(String.format(Locale.ROOT, "%.3f", h.getValueAtPercentile(p) / 1000.0));
+                        }
+                        sb.append("\r\n");
+                    });
+                }
                 case "cluster" -> sb.append("# Cluster\r\ncluster_enabled:0\r\n");
                 case "keyspace" -> {
                     sb.append("# Keyspace\r\n");

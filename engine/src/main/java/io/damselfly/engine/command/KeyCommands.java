@@ -177,6 +177,60 @@ public final class KeyCommands {
                                 "HELP",
                                 "    This text.")))
                 .build());
+        long latencyFlags = CommandSpec.ADMIN | CommandSpec.NOSCRIPT | CommandSpec.LOADING | CommandSpec.STALE;
+        t.add(command("latency", -2).group("server").since("2.8.13").acl("@slow")
+                .summary("Reads or clears the latency monitor's events and the per-command latency histograms.")
+                .complexity("Depends on subcommand.").home(KeyCommands::objectHelpOnly)
+                .sub(subcommand("latency", "latest", 2).flags(latencyFlags).acl("@admin", "@slow", "@dangerous")
+                        .since("2.8.13").tips("nondeterministic_output")
+                        .summary("Returns each event's latest sample and its worst.").home(KeyCommands::latencyLatest))
+                .sub(subcommand("latency", "history", 3).flags(latencyFlags).acl("@admin", "@slow", "@dangerous")
+                        .since("2.8.13").tips("nondeterministic_output")
+                        .summary("Returns an event's samples, oldest first.").home(KeyCommands::latencyHistory))
+                .sub(subcommand("latency", "reset", -2).flags(latencyFlags).acl("@admin", "@slow", "@dangerous")
+                        .since("2.8.13").summary("Forgets the events named, or all of them.").home(c -> {
+                            List<String> names = new ArrayList<>();
+                            for (int i = 2; i < c.req.argc(); i++) {
+                                names.add(c.req.str(i));
+                            }
+                            c.reply.integer(c.engine.latency().reset(names));
+                        }))
+                .sub(subcommand("latency", "graph", 3).flags(latencyFlags).acl("@admin", "@slow", "@dangerous")
+                        .since("2.8.13").tips("nondeterministic_output")
+                        .summary("Draws an event's samples as text.").home(c -> {
+                            String g = c.engine.latency().graph(c.req.str(2));
+                            if (g == null) {
+                                c.reply.error("ERR No samples available for event '" + c.req.str(2) + "'");
+                            } else {
+                                c.reply.verbatim(g);
+                            }
+                        }))
+                .sub(subcommand("latency", "doctor", 2).flags(latencyFlags).acl("@admin", "@slow", "@dangerous")
+                        .since("2.8.13").tips("nondeterministic_output")
+                        .summary("Describes the events seen, in words, with advice.").home(c -> c.reply.verbatim(
+                                c.engine.latency().doctor(c.engine.settings().latencyMonitorThreshold.number()))))
+                .sub(subcommand("latency", "histogram", -2).flags(latencyFlags).acl("@admin", "@slow", "@dangerous")
+                        .since("7.0.0").tips("nondeterministic_output")
+                        .summary("Returns commands' call counts and latency distributions.")
+                        .allShards(new LatencyHistogramOp()))
+                .sub(subcommand("latency", "help", 2).flags(CommandSpec.LOADING | CommandSpec.STALE).acl("@slow")
+                        .since("2.8.13").summary("Lists the LATENCY subcommands.").home(c -> ServerCommands.help(c,
+                                "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                "DOCTOR",
+                                "    What the monitor saw, in words, with advice.",
+                                "GRAPH <event>",
+                                "    The event's samples drawn as text.",
+                                "HISTORY <event>",
+                                "    The event's samples as [time, latency in ms], oldest first.",
+                                "LATEST",
+                                "    Each event's latest sample: [event, time, latency in ms, worst in ms].",
+                                "RESET [<event> ...]",
+                                "    Forget the events named, or all of them.",
+                                "HISTOGRAM [<command> ...]",
+                                "    Call counts and latency distributions (microseconds) of commands.",
+                                "HELP",
+                                "    This text.")))
+                .build());
         t.add(command("memory", -2).group("server").since("4.0.0").acl("@slow")
                 .summary("Reports on memory use.").complexity("Depends on subcommand.")
                 .home(KeyCommands::objectHelpOnly)
@@ -224,6 +278,107 @@ public final class KeyCommands {
             }
             c.reply.bulk(e.peer());
             c.reply.bulk(e.name());
+        }
+    }
+
+    static void latencyLatest(CommandContext c) {
+        List<io.damselfly.engine.exec.LatencyMonitor.Latest> all = c.engine.latency().latest();
+        c.reply.array(all.size());
+        for (io.damselfly.engine.exec.LatencyMonitor.Latest l : all) {
+            c.reply.array(4);
+            c.reply.bulk(l.event());
+            c.reply.integer(l.unixSeconds());
+            c.reply.integer(l.ms());
+            c.reply.integer(l.maxMs());
+        }
+    }
+
+    static void latencyHistory(CommandContext c) {
+        List<io.damselfly.engine.exec.LatencyMonitor.Sample> samples = c.engine.latency().history(c.req.str(2));
+        c.reply.array(samples.size());
+        for (io.damselfly.engine.exec.LatencyMonitor.Sample s : samples) {
+            c.reply.array(2);
+            c.reply.integer(s.unixSeconds());
+            c.reply.integer(s.ms());
+        }
+    }
+
+    /**
+     * LATENCY HISTOGRAM [command ...]: per command, its calls and its latency distribution as
+     * cumulative counts under power-of-two microsecond bounds. Every worker's histograms are
+     * gathered on its own thread and merged here. A command's runs are timed one call in 16
+     * (more when SLOWLOG times them), so the counts are scaled to its exact number of calls.
+     */
+    static final class LatencyHistogramOp implements MultiShardOp {
+        @Override
+        public int lockMode() {
+            return LOCK_NONE;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+            part.payload = c.worker.stats();
+        }
+
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            List<io.damselfly.engine.exec.Worker.Stats> stats = new ArrayList<>();
+            for (int i = 0; i < tx.participantCount(); i++) {
+                stats.add((io.damselfly.engine.exec.Worker.Stats) tx.participant(i).payload);
+            }
+            java.util.TreeMap<Integer, org.HdrHistogram.Histogram> merged = Info.latencies(stats);
+            CommandTable table = tx.engine().commands();
+            java.util.LinkedHashSet<Integer> ids = new java.util.LinkedHashSet<>();
+            Request r = tx.req;
+            if (r.argc() == 2) {
+                ids.addAll(merged.keySet());
+            } else {
+                for (int i = 2; i < r.argc(); i++) {
+                    String name = r.lower(i);
+                    CommandSpec spec = name.contains("|") ? table.lookupFull(name) : table.lookup(name);
+                    if (spec == null) {
+                        continue; // unknown: skipped, as Redis does
+                    }
+                    if (spec.subcommands() != null && !spec.subcommands().isEmpty()) {
+                        for (CommandSpec sub : spec.subcommands().values()) {
+                            if (merged.containsKey(sub.id())) {
+                                ids.add(sub.id());
+                            }
+                        }
+                    } else if (merged.containsKey(spec.id())) {
+                        ids.add(spec.id());
+                    }
+                }
+            }
+            reply.map(ids.size());
+            for (int id : ids) {
+                org.HdrHistogram.Histogram h = merged.get(id);
+                long calls = 0;
+                for (io.damselfly.engine.exec.Worker.Stats s : stats) {
+                    calls += s.calls[id];
+                }
+                calls = Math.max(calls, 1);
+                long timed = Math.max(1, h.getTotalCount());
+                List<long[]> buckets = new ArrayList<>();
+                long previous = 0;
+                for (org.HdrHistogram.HistogramIterationValue v : h.logarithmicBucketValues(1024, 2)) {
+                    long cumulative = Math.min(calls, Math.round((double) v.getTotalCountToThisValue() * calls / timed));
+                    if (cumulative > previous) {
+                        buckets.add(new long[] {v.getValueIteratedTo() / 1000, cumulative});
+                    }
+                    previous = cumulative;
+                }
+                reply.bulk(table.byId(id).fullName());
+                reply.map(2);
+                reply.bulk("calls");
+                reply.integer(calls);
+                reply.bulk("histogram_usec");
+                reply.map(buckets.size());
+                for (long[] b : buckets) {
+                    reply.integer(b[0]);
+                    reply.integer(b[1]);
+                }
+            }
         }
     }
 

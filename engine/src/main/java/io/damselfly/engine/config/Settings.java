@@ -36,6 +36,8 @@ public final class Settings {
     public final Setting hz;
     public final Setting slowlogLogSlowerThan;
     public final Setting slowlogMaxLen;
+    public final Setting latencyMonitorThreshold;
+    public final Setting latencyTracking;
     public final Setting dir;
     public final Setting dbfilename;
     public final Setting save;
@@ -112,13 +114,13 @@ public final class Settings {
         lazyfreeLazyUserFlush = bool("lazyfree-lazy-user-flush", false, 0);
         activeExpireEffort = num("active-expire-effort", 1, 1, 10, false, 0);
         notifyKeyspaceEvents = register(new KeyspaceEvents("notify-keyspace-events", 0));
-        bool("latency-tracking", true, 0);
+        latencyTracking = bool("latency-tracking", true, 0);
         text("latency-tracking-info-percentiles", "50 99 99.9", null, Setting.MULTI_ARG);
         num("io-threads", 1, 1, 128, false, Setting.IMMUTABLE);
         bool("io-threads-do-reads", false, Setting.IMMUTABLE);
         slowlogLogSlowerThan = num("slowlog-log-slower-than", 10000, -1, Long.MAX_VALUE, false, 0);
         slowlogMaxLen = num("slowlog-max-len", 128, 0, Long.MAX_VALUE, false, 0);
-        num("latency-monitor-threshold", 0, 0, Long.MAX_VALUE, false, 0);
+        latencyMonitorThreshold = num("latency-monitor-threshold", 0, 0, Long.MAX_VALUE, false, 0);
         bool("activerehashing", true, 0);
         bool("stop-writes-on-bgsave-error", true, 0);
         bool("rdbcompression", true, 0);

@@ -481,6 +481,11 @@ public final class Engine {
 
     private final PubSub pubsub = new PubSub(this);
     private final SlowLog slowlog = new SlowLog();
+    private final LatencyMonitor latency = new LatencyMonitor();
+
+    public LatencyMonitor latency() {
+        return latency;
+    }
 
     public SlowLog slowlog() {
         return slowlog;

@@ -84,6 +84,8 @@ public final class Worker {
     private final long[] nanos;
     private final long[] rejected;
     private final long[] failed;
+    /** Per command: the durations timed (ns), for LATENCY HISTOGRAM and INFO latencystats; made at first use. */
+    private final org.HdrHistogram.IntCountsHistogram[] latencies;
     private final Map<String, long[]> errorStats = new HashMap<>();
     private long errorReplies;
     private long commandsProcessed;
@@ -104,6 +106,7 @@ public final class Worker {
         this.watchSpec = engine.commands().lookup("watch");
         int ids = engine.commands().idCount();
         calls = new long[ids];
+        latencies = new org.HdrHistogram.IntCountsHistogram[ids];
         nanos = new long[ids];
         rejected = new long[ids];
         failed = new long[ids];
@@ -322,7 +325,14 @@ public final class Worker {
             return 0;
         }
         int effort = (int) engine.settings().activeExpireEffort.number();
-        return shard.activeExpire(200 * effort);
+        long t0 = System.nanoTime();
+        long expired = shard.activeExpire(200 * effort);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        long threshold = engine.settings().latencyMonitorThreshold.number();
+        if (threshold > 0 && ms >= threshold) {
+            engine.latency().add("expire-cycle", ms);
+        }
+        return expired;
     }
 
     // ------------------------------------------------------------------ client commands
@@ -770,9 +780,11 @@ public final class Worker {
             long took = System.nanoTime() - t0;
             if (sampled) {
                 nanos[id] += took * 16;
+                track(id, took);
             }
             if (justBlocked == null) { // a pop that blocked is logged by no one, its wait is not its run
                 slowlog(spec, ctx.req, ctx.client, took);
+                latencyEvent(spec, took);
             }
         }
         commandsProcessed++;
@@ -792,7 +804,32 @@ public final class Worker {
      */
     private boolean slowlogTimes(CommandSpec spec) {
         long threshold = engine.settings().slowlogLogSlowerThan.number();
-        return threshold == 0 || (threshold > 0 && !spec.has(CommandSpec.FAST));
+        return threshold == 0 || ((threshold > 0 || engine.settings().latencyMonitorThreshold.number() > 0)
+                && !spec.has(CommandSpec.FAST));
+    }
+
+    /** Records a timed run of command {@code id} for its latency histogram (latency-tracking). */
+    private void track(int id, long nanos) {
+        if (engine.settings().latencyTracking.number() == 0) {
+            return;
+        }
+        org.HdrHistogram.IntCountsHistogram h = latencies[id];
+        if (h == null) {
+            h = latencies[id] = new org.HdrHistogram.IntCountsHistogram(LATENCY_MIN_NS, LATENCY_MAX_NS, 2);
+        }
+        h.recordValue(Math.min(LATENCY_MAX_NS, Math.max(LATENCY_MIN_NS, nanos)));
+    }
+
+    /** Redis's range for latency histograms: 1 us to 1 s, 2 significant digits. */
+    static final long LATENCY_MIN_NS = 1_000;
+    static final long LATENCY_MAX_NS = 1_000_000_000;
+
+    /** A latency-monitor event for a command that took at least latency-monitor-threshold ms. */
+    private void latencyEvent(CommandSpec spec, long nanos) {
+        long threshold = engine.settings().latencyMonitorThreshold.number();
+        if (threshold > 0 && nanos / 1_000_000 >= threshold) {
+            engine.latency().add(spec.has(CommandSpec.FAST) ? "fast-command" : "command", nanos / 1_000_000);
+        }
     }
 
     /** Logs a command that ran {@code nanos} if that reaches slowlog-log-slower-than. */
@@ -1144,7 +1181,7 @@ public final class Worker {
         tx.protocol = c.protocol;
         tx.lockMode = tx.op.lockMode();
         tx.req.set(r.buf(), r.offsets(), r.lengths(), r.base(), r.argc());
-        tx.startNanos = slowlogTimes(spec) ? System.nanoTime() : 0;
+        tx.startNanos = System.nanoTime(); // a few hops' work: two clock reads are nothing beside them
         if (all) {
             for (int s = 0; s < engine.shards(); s++) {
                 tx.part(s); // made if it is not there yet
@@ -1347,8 +1384,11 @@ public final class Worker {
         } else {
             commandsProcessed++;
             c.commandsProcessed++;
-            if (tx.startNanos != 0) {
-                slowlog(tx.spec, tx.req, c, System.nanoTime() - tx.startNanos); // from its start to its reply
+            if (tx.startNanos != 0 && tx.spec.id() >= 0) {
+                long took = System.nanoTime() - tx.startNanos; // from its start to its reply
+                track(tx.spec.id(), took);
+                slowlog(tx.spec, tx.req, c, took);
+                latencyEvent(tx.spec, took);
             }
         }
         tx.reset();
@@ -2399,6 +2439,12 @@ public final class Worker {
         s.txQueued = txQueue.size();
         s.squashes = squashes;
         s.squashedCommands = squashedCommands;
+        s.latencies = new org.HdrHistogram.IntCountsHistogram[latencies.length];
+        for (int i = 0; i < latencies.length; i++) {
+            if (latencies[i] != null) {
+                s.latencies[i] = latencies[i].copy();
+            }
+        }
         return s;
     }
 
@@ -2408,6 +2454,7 @@ public final class Worker {
         java.util.Arrays.fill(nanos, 0);
         java.util.Arrays.fill(rejected, 0);
         java.util.Arrays.fill(failed, 0);
+        java.util.Arrays.fill(latencies, null);
         errorStats.clear();
         errorReplies = 0;
         squashes = 0;
@@ -2439,6 +2486,8 @@ public final class Worker {
         public int txQueued;
         public long squashes;
         public long squashedCommands;
+        /** Per command id: its timed runs (ns), or null. */
+        public org.HdrHistogram.IntCountsHistogram[] latencies;
     }
 
     /** A reply buffer a test or an embedded caller can use to run one command directly. */
