@@ -309,23 +309,10 @@ public final class KeyCommands {
      * gathered on its own thread and merged here. A command's runs are timed one call in 16
      * (more when SLOWLOG times them), so the counts are scaled to its exact number of calls.
      */
-    static final class LatencyHistogramOp implements MultiShardOp {
-        @Override
-        public int lockMode() {
-            return LOCK_NONE;
-        }
-
-        @Override
-        public void step(CommandContext c, TxPart part, int hop) {
-            part.payload = c.worker.stats();
-        }
-
+    static final class LatencyHistogramOp extends ServerCommands.GatherStats {
         @Override
         public void reply(Tx tx, Reply reply) {
-            List<io.damselfly.engine.exec.Worker.Stats> stats = new ArrayList<>();
-            for (int i = 0; i < tx.participantCount(); i++) {
-                stats.add((io.damselfly.engine.exec.Worker.Stats) tx.participant(i).payload);
-            }
+            List<io.damselfly.engine.exec.Worker.Stats> stats = gathered(tx);
             java.util.TreeMap<Integer, org.HdrHistogram.Histogram> merged = Info.latencies(stats);
             CommandTable table = tx.engine().commands();
             java.util.LinkedHashSet<Integer> ids = new java.util.LinkedHashSet<>();

@@ -169,7 +169,8 @@ public final class ServerCommands {
 
     // ------------------------------------------------------------------ INFO
 
-    static final class InfoOp implements MultiShardOp {
+    /** An operation that reads every worker's statistics, each on its own thread, without locks. */
+    abstract static class GatherStats implements MultiShardOp {
         @Override
         public int lockMode() {
             return LOCK_NONE;
@@ -180,12 +181,20 @@ public final class ServerCommands {
             part.payload = c.worker.stats();
         }
 
-        @Override
-        public void reply(Tx tx, Reply reply) {
+        /** What each worker reported, in the order of the participants. */
+        static List<Worker.Stats> gathered(Tx tx) {
             List<Worker.Stats> stats = new ArrayList<>();
             for (int i = 0; i < tx.participantCount(); i++) {
                 stats.add((Worker.Stats) tx.participant(i).payload);
             }
+            return stats;
+        }
+    }
+
+    static final class InfoOp extends GatherStats {
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            List<Worker.Stats> stats = gathered(tx);
             Set<String> wanted = Info.sections(tx.req, 1);
             reply.verbatim(Info.render(tx.spec() == null ? null : engineOf(tx), null, wanted, stats));
         }
