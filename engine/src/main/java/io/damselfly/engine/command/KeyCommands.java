@@ -311,6 +311,11 @@ public final class KeyCommands {
      */
     static final class LatencyHistogramOp extends ServerCommands.GatherStats {
         @Override
+        boolean wantsLatencies(Request r) {
+            return true;
+        }
+
+        @Override
         public void reply(Tx tx, Reply reply) {
             List<io.damselfly.engine.exec.Worker.Stats> stats = gathered(tx);
             java.util.TreeMap<Integer, org.HdrHistogram.Histogram> merged = Info.latencies(stats);

@@ -178,8 +178,11 @@ public final class ServerCommands {
 
         @Override
         public void step(CommandContext c, TxPart part, int hop) {
-            part.payload = c.worker.stats();
+            part.payload = c.worker.stats(wantsLatencies(c.req));
         }
+
+        /** Whether the request needs the workers' latency histograms (copying them is not free). */
+        abstract boolean wantsLatencies(Request r);
 
         /** What each worker reported, in the order of the participants. */
         static List<Worker.Stats> gathered(Tx tx) {
@@ -192,6 +195,11 @@ public final class ServerCommands {
     }
 
     static final class InfoOp extends GatherStats {
+        @Override
+        boolean wantsLatencies(Request r) {
+            return Info.sections(r, 1).contains("latencystats");
+        }
+
         @Override
         public void reply(Tx tx, Reply reply) {
             List<Worker.Stats> stats = gathered(tx);

@@ -2405,7 +2405,8 @@ public final class Worker {
     // ------------------------------------------------------------------ statistics for INFO
 
     /** A copy of this worker's statistics, taken on its own thread. */
-    public Stats stats() {
+    /** This worker's statistics now; with {@code latencies}, copies of its latency histograms too (a few KB each). */
+    public Stats stats(boolean latencies) {
         Stats s = new Stats();
         s.calls = calls.clone();
         s.nanos = nanos.clone();
@@ -2439,10 +2440,12 @@ public final class Worker {
         s.txQueued = txQueue.size();
         s.squashes = squashes;
         s.squashedCommands = squashedCommands;
-        s.latencies = new org.HdrHistogram.IntCountsHistogram[latencies.length];
-        for (int i = 0; i < latencies.length; i++) {
-            if (latencies[i] != null) {
-                s.latencies[i] = latencies[i].copy();
+        if (latencies) {
+            s.latencies = new org.HdrHistogram.IntCountsHistogram[this.latencies.length];
+            for (int i = 0; i < this.latencies.length; i++) {
+                if (this.latencies[i] != null) {
+                    s.latencies[i] = this.latencies[i].copy();
+                }
             }
         }
         return s;
