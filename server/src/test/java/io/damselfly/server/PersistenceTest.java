@@ -84,7 +84,7 @@ class PersistenceTest {
 
     @Test
     void debugReloadKeepsTheDataset() throws Exception {
-        try (TestServer s = new TestServer(); Jedis j = s.jedis()) {
+        try (TestServer s = new TestServer("--enable-debug-command", "yes"); Jedis j = s.jedis()) {
             Dataset.fill(j);
             TreeMap<String, String> before = Dataset.read(j);
             assertEquals("OK", status(j.sendCommand(TestServer.cmd("DEBUG"), "RELOAD")));

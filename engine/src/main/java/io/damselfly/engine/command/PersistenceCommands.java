@@ -151,6 +151,12 @@ public final class PersistenceCommands {
 
         @Override
         public String precheck(Tx tx, int databases) {
+            if (kind == Persistence.RELOAD) {
+                String refused = ServerCommands.debugRefused(tx.engine(), tx.client());
+                if (refused != null) {
+                    return refused; // DEBUG RELOAD is DEBUG: enable-debug-command decides
+                }
+            }
             Persistence p = tx.engine().persistence();
             if (p == null) {
                 return NO_PERSISTENCE;

@@ -94,7 +94,11 @@ public final class ServerCommands {
                 .group("server").since("1.0.0").acl("@admin", "@slow", "@dangerous")
                 .summary("Inspects and perturbs the server, for tests and troubleshooting.")
                 .complexity("Depends on subcommand.").home(ServerCommands::debug).openSubcommands()
-                .sub(PersistenceCommands.debugReload());
+                .sub(PersistenceCommands.debugReload())
+                .sub(subcommand("debug", "populate", -3).flags(ADMIN | NOSCRIPT | CommandSpec.PROTECTED)
+                        .acl("@admin", "@slow", "@dangerous").since("1.0.0")
+                        .summary("Creates <count> string keys named <prefix>:<n> for tests and benchmarks.")
+                        .allShards(new PopulateOp()));
         t.add(debug.build());
         CommandSpec.Builder function = command("function", -2).group("scripting").since("7.0.0").acl("@slow")
                 .summary("Manages server-side functions (Damselfly keeps none).").complexity("Depends on subcommand.")
@@ -168,6 +172,114 @@ public final class ServerCommands {
     }
 
     // ------------------------------------------------------------------ INFO
+
+    /**
+     * DEBUG POPULATE count [prefix [size [RAND]]]: on every shard at once, the keys of the range
+     * that hash to it. Keys that exist are left alone. As in Redis it writes nothing to the
+     * journal (a replica gets the keys with its next full sync), and it holds each shard while
+     * it runs, as Redis holds its one thread.
+     */
+    static final class PopulateOp implements MultiShardOp {
+        @Override
+        public int lockMode() {
+            return LOCK_SHARD;
+        }
+
+        @Override
+        public String precheck(Tx tx, int databases) {
+            String refused = debugRefused(tx.engine(), tx.client());
+            if (refused != null) {
+                return refused;
+            }
+            Request r = tx.req;
+            if (r.argc() > 6 || (r.argc() == 6 && !r.is(5, "rand"))) {
+                return "ERR unknown subcommand or wrong number of arguments for 'populate'. Try DEBUG HELP.";
+            }
+            for (int i : new int[] {2, 4}) {
+                if (i < r.argc()) {
+                    if (!r.parseLong(i)) {
+                        return CommandContext.NOT_INTEGER;
+                    }
+                    if (r.longValue() < 0) {
+                        return "ERR value is out of range, must be positive";
+                    }
+                }
+            }
+            if (r.argc() > 4 && r.longValue() > tx.engine().settings().protoMaxBulkLen.number()) {
+                return "ERR value is out of range, must be positive"; // no value larger than a bulk may be
+            }
+            return null;
+        }
+
+        @Override
+        public void step(CommandContext c, TxPart part, int hop) {
+            Request r = c.req;
+            r.parseLong(2);
+            long count = r.longValue();
+            byte[] prefix = r.argc() > 3 ? r.copy(3) : KEY_PREFIX;
+            int size = -1;
+            if (r.argc() > 4) {
+                r.parseLong(4);
+                size = (int) r.longValue();
+            }
+            boolean random = r.argc() > 5;
+            io.damselfly.engine.exec.Engine engine = c.engine;
+            int here = c.shard.index();
+            boolean oneShard = engine.shards() == 1;
+            byte[] key = new byte[prefix.length + 21];
+            System.arraycopy(prefix, 0, key, 0, prefix.length);
+            key[prefix.length] = ':';
+            byte[] value = new byte[Math.max(size, VALUE_PREFIX.length + 20)];
+            System.arraycopy(VALUE_PREFIX, 0, value, 0, VALUE_PREFIX.length);
+            java.util.SplittableRandom rnd = random ? new java.util.SplittableRandom() : null;
+            for (long n = 0; n < count; n++) {
+                int klen = prefix.length + 1 + digits(n, key, prefix.length + 1);
+                if (!oneShard && engine.shardOf(key, 0, klen) != here) {
+                    continue;
+                }
+                if (c.db.lookupWrite(key, 0, klen) != 0) {
+                    continue;
+                }
+                int vlen;
+                if (random) {
+                    vlen = size;
+                    for (int i = 0; i < vlen; i++) {
+                        value[i] = (byte) rnd.nextInt(256);
+                    }
+                } else {
+                    int text = VALUE_PREFIX.length + digits(n, value, VALUE_PREFIX.length);
+                    if (size < 0) {
+                        vlen = text;
+                    } else {
+                        vlen = size;
+                        java.util.Arrays.fill(value, Math.min(text, size), size, (byte) 0);
+                    }
+                }
+                c.db.putString(key, 0, klen, value, 0, vlen, io.damselfly.engine.shard.Keyspace.NO_EXPIRE);
+            }
+        }
+
+        @Override
+        public void reply(Tx tx, Reply reply) {
+            reply.ok();
+        }
+
+        private static final byte[] KEY_PREFIX = {'k', 'e', 'y'};
+        private static final byte[] VALUE_PREFIX = {'v', 'a', 'l', 'u', 'e', ':'};
+
+        /** Writes {@code n} in decimal at {@code at}; returns how many digits. */
+        private static int digits(long n, byte[] out, int at) {
+            int len = 1;
+            for (long m = n; m >= 10; m /= 10) {
+                len++;
+            }
+            for (int i = at + len - 1; i >= at; i--) {
+                out[i] = (byte) ('0' + n % 10);
+                n /= 10;
+            }
+            return len;
+        }
+    }
 
     /** An operation that reads every worker's statistics, each on its own thread, without locks. */
     abstract static class GatherStats implements MultiShardOp {
@@ -561,15 +673,24 @@ public final class ServerCommands {
 
     // ------------------------------------------------------------------ DEBUG
 
+    /** Why enable-debug-command refuses DEBUG to this client, or null when it allows it. */
+    static String debugRefused(io.damselfly.engine.exec.Engine engine, Client client) {
+        String mode = engine.settings().enableDebugCommand.value();
+        boolean local = client.address().startsWith("127.") || client.address().startsWith("[::1]")
+                || client.address().isEmpty();
+        if (mode.equals("no") || (mode.equals("local") && !local)) {
+            return "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                    + "you can run it from a local connection, otherwise you need to set this option in the "
+                    + "configuration file, and then restart the server.";
+        }
+        return null;
+    }
+
     static void debug(CommandContext c) {
         Request r = c.req;
-        String mode = c.engine.settings().enableDebugCommand.value();
-        boolean local = c.client.address().startsWith("127.") || c.client.address().startsWith("[::1]")
-                || c.client.address().isEmpty();
-        if (mode.equals("no") || (mode.equals("local") && !local)) {
-            c.reply.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
-                    + "you can run it from a local connection, otherwise you need to set this option in the "
-                    + "configuration file, and then restart the server.");
+        String refused = debugRefused(c.engine, c.client);
+        if (refused != null) {
+            c.reply.error(refused);
             return;
         }
         String sub = r.lower(1);
@@ -602,6 +723,10 @@ public final class ServerCommands {
                     "    Save the dataset, empty the server and load the dump file again.",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Turn the background deletion of expired keys off or on.",
+                    "POPULATE <count> [<prefix> [<size> [RAND]]]",
+                    "    Create string keys <prefix>:0 .. <prefix>:<count-1> (prefix \"key\") that do not exist yet, with",
+                    "    values \"value:<n>\", cut or padded with zero bytes to <size>, or <size> random bytes (RAND).",
+                    "    Like Redis, it is not replicated.",
                     "HELP",
                     "    This text.");
             default -> c.reply.error("ERR unknown subcommand '" + r.str(1) + "'. Try DEBUG HELP.");

@@ -58,6 +58,11 @@ public final class Tx {
         this.participants = new int[engine.shards()];
     }
 
+    /** The client whose command this is. */
+    public Client client() {
+        return client;
+    }
+
     public Engine engine() {
         return engine;
     }
