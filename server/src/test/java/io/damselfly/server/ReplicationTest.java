@@ -112,8 +112,14 @@ class ReplicationTest {
         return -1;
     }
 
-    /** Waits until the replica applied everything the master has written, then compares key by key. */
+    /**
+     * Waits until the replica applied everything the master has written, then compares key by
+     * key. A native master's offset moves only at its markers (periodic, and one per WAIT), so a
+     * WAIT first puts one behind every write made so far: without it the offsets could agree at
+     * an older marker while the last writes were still on their way.
+     */
     static void assertCaughtUp(Jedis master, Jedis replica) {
+        master.waitReplicas(1, 1000);
         TestServer.await("the replica to reach the master's offset", LONG,
                 () -> replica.info("replication").contains("master_link_status:up")
                         && field(replica, "slave_repl_offset") == field(master, "master_repl_offset"));

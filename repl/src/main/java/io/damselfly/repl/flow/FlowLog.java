@@ -98,8 +98,13 @@ public final class FlowLog {
     @SuppressWarnings("unused") // through END_LSN
     private volatile long endLsn;
     private final byte[] header = new byte[Frames.HEADER];
+    /** Where the log (re)started and the LSN before its first frame; under the monitor. */
+    private long baseLsn;
+    private long baseStart;
 
     volatile long backlogSize = 1024 * 1024;
+    /** shard-backlog-size itself when set: read at each trim, so CONFIG SET counts for the next block written. */
+    volatile io.damselfly.engine.config.Setting backlogSetting;
     volatile long ttlMs = 3_600_000L;
     volatile long maxLag = 64L * 1024 * 1024;
     volatile long timeoutMs = 10_000;
@@ -208,6 +213,8 @@ public final class FlowLog {
         cursors.clear();
         head = new Block(pos);
         tail = head;
+        baseLsn = newLsn;
+        baseStart = pos;
         lsn = newLsn;
         END_LSN.setRelease(this, newLsn);
         END_POS.setRelease(this, pos);
@@ -351,7 +358,8 @@ public final class FlowLog {
             Block b = head;
             Block next = b.next; // acquire: the sealed block's age was written before its link
             long end = b.start + b.used;
-            boolean overSize = pos - end >= backlogSize;
+            io.damselfly.engine.config.Setting setting = backlogSetting;
+            boolean overSize = pos - end >= (setting != null ? setting.number() : backlogSize);
             boolean overAge = ttlMs > 0 && now - b.lastWriteMs > ttlMs;
             if (!(overSize || overAge) || end >= min) {
                 break;
@@ -368,18 +376,19 @@ public final class FlowLog {
      * backlog no longer holds it. {@code fromLsn} one past the last frame is the end.
      */
     public synchronized Cursor cursorAt(long fromLsn) {
-        if (fromLsn == lsn + 1) {
-            return attach(tail, pos);
-        }
-        if (fromLsn > lsn + 1) {
-            return null;
-        }
+        // Runs on another thread than the writer. It reads the published end once (acquire:
+        // every frame below it is whole) and finds the LSN there by reading the frames, never
+        // the writer's own (lsn, pos): while a big record is being written in pieces, that
+        // position is in its middle, and a cursor there sends the rest of the record without
+        // its start. Two volatile reads (end, then LSN) could also pair an end with a later
+        // record's LSN and skip or repeat that record.
+        long end = publishedEnd();
         // from the last block whose first frame is older than the one wanted (a big record's
         // pieces share its LSN: a block may start in the middle of one), else the first that
         // starts with it; then the first frame with that LSN is its first piece
         Block start = null;
         Block equal = null;
-        for (Block b = head; b != null; b = b.next) {
+        for (Block b = head; b != null && b.start < end; b = b.next) {
             if (b.firstLsn >= 0 && b.firstLsn < fromLsn) {
                 start = b;
             } else if (b.firstLsn == fromLsn && equal == null) {
@@ -389,24 +398,47 @@ public final class FlowLog {
                 break;
             }
         }
+        if (start == null && equal != null && head.start != baseStart) {
+            // no frame older than the record is held and the log's head was trimmed: the record's
+            // first pieces may be gone with it, and a resume in its middle would send its tail
+            // as if it were whole; a full sync instead
+            return null;
+        }
         if (start == null) {
             start = equal;
         }
         if (start == null) {
-            return null;
+            // no frame below the end: the log holds nothing since it started at baseLsn
+            boolean empty = true;
+            for (Block b = head; b != null && b.start < end; b = b.next) {
+                empty &= b.firstLsn < 0;
+            }
+            return empty && head.start == baseStart && fromLsn == baseLsn + 1 ? attach(blockAt(end), end) : null;
         }
         Cursor c = new Cursor();
         c.block = start;
         c.pos = start.start + start.firstFrame;
-        long end = publishedEnd();
+        long last = -1;
         while (c.pos < end) {
             readHeader(c);
-            if (Frames.lsn(c.header, 0) == fromLsn) {
+            long l = Frames.lsn(c.header, 0);
+            if (l == fromLsn) {
                 return attach(c.block, c.pos);
             }
+            last = l;
             skip(c, Frames.HEADER + Frames.length(c.header, 0));
         }
-        return null;
+        // the end is where the frame after the last published one will start
+        return last == fromLsn - 1 ? attach(blockAt(end), end) : null;
+    }
+
+    /** The held block a position falls in (the later one at a block boundary); under the monitor. */
+    private Block blockAt(long position) {
+        Block at = head;
+        for (Block b = head; b != null && b.start <= position; b = b.next) {
+            at = b;
+        }
+        return at;
     }
 
     /** A cursor at the log's end; on the writer's thread (a cut), so nothing is missed. */

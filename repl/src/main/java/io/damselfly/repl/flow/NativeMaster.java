@@ -68,6 +68,7 @@ public final class NativeMaster {
         this.logs = new FlowLog[engine.shards()];
         for (int i = 0; i < logs.length; i++) {
             logs[i] = new FlowLog(i);
+            logs[i].backlogSetting = engine.settings().get("shard-backlog-size");
         }
         applySettings();
         this.cron = Thread.ofVirtual().name("damselfly-flow-cron").start(this::cron);

@@ -616,10 +616,14 @@ public final class NativeReplica {
             f.pieces.reset();
         }
         if (kind == Frames.RECORD && Frames.txid(h, 0) == 0 && merge.passes(f.index)) {
-            // most records: outside any multi-shard operation, on a lane with nothing held back
-            f.lsn = Frames.lsn(h, 0);
-            applyRecord(f, Frames.db(h, 0), payload, len);
+            // most records: outside any multi-shard operation, on a lane with nothing held back.
+            // The flow's position moves past the record once it parsed (applyRecord): one that
+            // does not is asked for again when the flow resumes, not skipped
+            applyRecord(f, Frames.db(h, 0), payload, len, h);
             return;
+        }
+        if (kind == Frames.RECORD) {
+            parsed(f, payload, len, h); // a record that does not parse is asked for again, not taken
         }
         TxMerge.Item it = new TxMerge.Item(kind, Frames.lsn(h, 0), Frames.txid(h, 0), Frames.db(h, 0),
                 Frames.parts(h, 0), Frames.hop(h, 0), java.util.Arrays.copyOf(payload, len), f.index);
@@ -655,7 +659,31 @@ public final class NativeReplica {
      * transaction.
      */
     private void applyRecord(FlowState f, int db, byte[] payload, int len) throws Exception {
-        Request r = f.parser.parse(payload); // to find its keys: the shard parses it again
+        applyRecord(f, db, payload, len, null);
+    }
+
+    /** The record parsed, or an error that names it ({@code h}: its frame's header, or null). */
+    private static Request parsed(FlowState f, byte[] payload, int len, byte[] h) throws IOException {
+        try {
+            return f.parser.parse(payload);
+        } catch (IOException | RuntimeException e) {
+            String head = new String(payload, 0, Math.min(len, 24), StandardCharsets.ISO_8859_1)
+                    .replace("\r", "\\r").replace("\n", "\\n");
+            throw new IOException(e.getMessage() + " (flow " + f.index + (h == null ? "" : ", lsn " + Frames.lsn(h, 0))
+                    + ", " + len + " bytes, starting '" + head + "')", e);
+        }
+    }
+
+    /**
+     * {@link #applyRecord(FlowState, int, byte[], int)} for a frame read just now ({@code h}, its
+     * header, or null): the flow's LSN moves to the record's once it parsed.
+     */
+    private void applyRecord(FlowState f, int db, byte[] payload, int len, byte[] h) throws Exception {
+        Request r = parsed(f, payload, len, h); // to find its keys: the shard parses it again
+        if (h != null) {
+            // taken: from here on it is applied or fails visibly, and a resume must not send it again
+            f.lsn = Frames.lsn(h, 0);
+        }
         CommandSpec spec = engine.commands().lookup(r.buf(), r.off(0), r.len(0));
         int shard = -1;
         if (spec != null && spec.route() == CommandSpec.Route.KEYS) {
