@@ -127,6 +127,35 @@ final class Dataset {
         return out;
     }
 
+    /**
+     * Fails unless the two datasets are equal, naming only the keys that differ (at most 10, each
+     * value cut to 200 characters): a whole dataset in an assertion message is megabytes long.
+     */
+    static void assertSame(TreeMap<String, String> expected, TreeMap<String, String> actual, String what) {
+        if (expected.equals(actual)) {
+            return;
+        }
+        java.util.List<String> diff = new java.util.ArrayList<>();
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(expected.keySet());
+        keys.addAll(actual.keySet());
+        int differing = 0;
+        for (String k : keys) {
+            String e = expected.get(k);
+            String a = actual.get(k);
+            if (!java.util.Objects.equals(e, a)) {
+                differing++;
+                if (diff.size() < 10) {
+                    diff.add(k + ": expected " + cut(e) + ", was " + cut(a));
+                }
+            }
+        }
+        throw new AssertionError(what + ": " + differing + " of " + keys.size() + " keys differ (db hex-key): " + diff);
+    }
+
+    private static String cut(String v) {
+        return v == null ? "(none)" : v.length() <= 200 ? v : v.substring(0, 200) + "... (" + v.length() + " chars)";
+    }
+
     private static String render(Jedis j, byte[] key) {
         String type = j.type(key);
         String content = switch (type) {

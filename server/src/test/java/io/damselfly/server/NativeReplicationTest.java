@@ -130,9 +130,9 @@ class NativeReplicationTest {
                 TestServer.await("the end of the writes down the chain", LONG, () -> "1".equals(j.get("last")));
             }
             java.util.TreeMap<String, String> expected = Dataset.read(ja);
-            assertEquals(expected, Dataset.read(jb));
-            assertEquals(expected, Dataset.read(jc));
-            assertEquals(expected, Dataset.read(jd));
+            Dataset.assertSame(expected, Dataset.read(jb), "b, a native replica that went over to the Redis protocol");
+            Dataset.assertSame(expected, Dataset.read(jc), "c, a Damselfly replica of b");
+            Dataset.assertSame(expected, Dataset.read(jd), "d, a redis-server replica of b");
         }
     }
 

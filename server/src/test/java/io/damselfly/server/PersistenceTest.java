@@ -88,7 +88,7 @@ class PersistenceTest {
             Dataset.fill(j);
             TreeMap<String, String> before = Dataset.read(j);
             assertEquals("OK", status(j.sendCommand(TestServer.cmd("DEBUG"), "RELOAD")));
-            assertEquals(before, Dataset.read(j));
+            Dataset.assertSame(before, Dataset.read(j), "j");
             assertEquals("PONG", j.ping());
         }
     }

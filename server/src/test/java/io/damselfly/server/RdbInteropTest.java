@@ -30,7 +30,7 @@ class RdbInteropTest {
         }
         assertEquals(expected, Dataset.readRdb(dir.resolve("dump.rdb")));
         try (RealRedis redis = new RealRedis(dir); Jedis r = redis.jedis()) {
-            assertEquals(expected, Dataset.read(r));
+            Dataset.assertSame(expected, Dataset.read(r), "r");
             r.select(0);
             assertEquals("intset", r.objectEncoding("db0:set-ints"));
             assertEquals("hashtable", r.objectEncoding("db0:set-ints-large"));
@@ -51,7 +51,7 @@ class RdbInteropTest {
         }
         assertEquals(expected, Dataset.readRdb(dir.resolve("dump.rdb")));
         try (TestServer s = new TestServer("--dir", dir.toString()); Jedis j = s.jedis()) {
-            assertEquals(expected, Dataset.read(j));
+            Dataset.assertSame(expected, Dataset.read(j), "j");
             assertEquals("listpack", j.objectEncoding("db0:zset-small"));
             assertEquals("skiplist", j.objectEncoding("db0:zset-large"));
             assertEquals("intset", j.objectEncoding("db0:set-ints"));

@@ -47,7 +47,7 @@ class ReplicaOfRedisTest {
             TreeMap<String, String> expected = Dataset.read(m);
             TestServer.await("the replica to catch up", Duration.ofSeconds(60),
                     () -> offset(r, "slave_repl_offset") == offset(m, "master_repl_offset"));
-            assertEquals(expected, Dataset.read(r));
+            Dataset.assertSame(expected, Dataset.read(r), "the replica");
             assertEquals(List.of("slave", "127.0.0.1", (long) master.port, "connected",
                     offset(m, "master_repl_offset")), r.role());
             JedisDataException e = assertThrows(JedisDataException.class, () -> r.set("x", "1"));

@@ -301,7 +301,7 @@ class ReplicationTest {
             assertCaughtUp(ja, jb);
             TestServer.await("c at a's offset", LONG,
                     () -> field(jc, "slave_repl_offset") == field(ja, "master_repl_offset"));
-            assertEquals(Dataset.read(ja), Dataset.read(jc));
+            Dataset.assertSame(Dataset.read(ja), Dataset.read(jc), "jc");
             assertEquals(field(ja, "master_repl_offset"), field(jc, "master_repl_offset"));
         }
     }
@@ -351,7 +351,7 @@ class ReplicationTest {
             try (TestServer master = new TestServer(args); Jedis m = master.jedis()) { // no dump: empty, new id
                 TestServer.await("the refusal", LONG,
                         () -> r.info("replication").contains("damselfly_sync_refused:empty_master"));
-                assertEquals(kept, Dataset.read(r));
+                Dataset.assertSame(kept, Dataset.read(r), "r");
                 assertTrue(r.info("replication").contains("master_link_status:down"));
                 m.set("now", "something");
                 r.configSet("replica-refuse-empty-master", "no");
