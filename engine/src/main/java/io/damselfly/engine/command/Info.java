@@ -65,7 +65,7 @@ public final class Info {
             }
             for (int id = 0; id < s.latencies.length; id++) {
                 if (s.latencies[id] != null) {
-                    out.computeIfAbsent(id, k -> new org.HdrHistogram.Histogram(1_000, 1_000_000_000, 2)).add(s.latencies[id]);
+                    out.computeIfAbsent(id, k -> new org.HdrHistogram.Histogram(Worker.LATENCY_MIN_NS, Worker.LATENCY_MAX_NS, 2)).add(s.latencies[id]);
                 }
             }
         }

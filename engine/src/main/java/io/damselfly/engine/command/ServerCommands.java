@@ -200,13 +200,12 @@ public final class ServerCommands {
                     if (!r.parseLong(i)) {
                         return CommandContext.NOT_INTEGER;
                     }
-                    if (r.longValue() < 0) {
+                    long v = r.longValue();
+                    // no value may be larger than a bulk may be
+                    if (v < 0 || (i == 4 && v > tx.engine().settings().protoMaxBulkLen.number())) {
                         return "ERR value is out of range, must be positive";
                     }
                 }
-            }
-            if (r.argc() > 4 && r.longValue() > tx.engine().settings().protoMaxBulkLen.number()) {
-                return "ERR value is out of range, must be positive"; // no value larger than a bulk may be
             }
             return null;
         }

@@ -821,8 +821,8 @@ public final class Worker {
     }
 
     /** Redis's range for latency histograms: 1 us to 1 s, 2 significant digits. */
-    static final long LATENCY_MIN_NS = 1_000;
-    static final long LATENCY_MAX_NS = 1_000_000_000;
+    public static final long LATENCY_MIN_NS = 1_000;
+    public static final long LATENCY_MAX_NS = 1_000_000_000;
 
     /** A latency-monitor event for a command that took at least latency-monitor-threshold ms. */
     private void latencyEvent(CommandSpec spec, long nanos) {
@@ -2404,8 +2404,10 @@ public final class Worker {
 
     // ------------------------------------------------------------------ statistics for INFO
 
-    /** A copy of this worker's statistics, taken on its own thread. */
-    /** This worker's statistics now; with {@code latencies}, copies of its latency histograms too (a few KB each). */
+    /**
+     * A copy of this worker's statistics, taken on its own thread; with {@code latencies},
+     * copies of its latency histograms too (a few KB each).
+     */
     public Stats stats(boolean latencies) {
         Stats s = new Stats();
         s.calls = calls.clone();

@@ -95,7 +95,7 @@ public final class Keyspace {
         long hash = hash(key, off, len);
         long address = table.find(key, off, len, hash);
         if (address != 0 && pastDeadline(address)) {
-            if (!shard.replicaMode && !shard.expiryHeld) {
+            if (deletesExpired()) {
                 expireFound(address);
                 return 0;
             }
@@ -119,7 +119,12 @@ public final class Keyspace {
 
     /** Whether the key is past its deadline and may be deleted for it here (not on a replica, nor while paused). */
     private boolean expiredAt(long address) {
-        return !shard.replicaMode && !shard.expiryHeld && pastDeadline(address);
+        return deletesExpired() && pastDeadline(address);
+    }
+
+    /** Whether keys past their deadline are deleted here (not on a replica, which waits for its master's DEL, nor while paused). */
+    private boolean deletesExpired() {
+        return !shard.replicaMode && !shard.expiryHeld;
     }
 
     private boolean pastDeadline(long address) {

@@ -102,6 +102,7 @@ public final class FlowLog {
     private long baseLsn;
     private long baseStart;
 
+    /** Bytes kept for partial resyncs when no {@link #backlogSetting} is attached (a log on its own). */
     volatile long backlogSize = 1024 * 1024;
     /** shard-backlog-size itself when set: read at each trim, so CONFIG SET counts for the next block written. */
     volatile io.damselfly.engine.config.Setting backlogSetting;

@@ -176,7 +176,6 @@ public final class NativeMaster {
     private void applySettings() {
         var st = engine.settings();
         for (FlowLog l : logs) {
-            l.backlogSize = st.get("shard-backlog-size").number();
             l.ttlMs = st.get("shard-backlog-ttl").number() * 1000;
             l.maxLag = st.get("replica-flow-max-lag").number();
             l.timeoutMs = st.get("replica-flow-timeout").number();
