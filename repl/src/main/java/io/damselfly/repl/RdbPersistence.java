@@ -68,10 +68,18 @@ public final class RdbPersistence implements Persistence {
      * and hears the offset the image stands for (Redis writes it as repl-id and repl-offset).
      */
     public interface StreamPoint {
-        /** On every shard in the cut's step; {@code at} hears the offset once, or never without a stream. */
-        void cut(Worker worker, long txid, java.util.function.LongConsumer at);
+        /**
+         * On every shard in the cut's step; {@code at} hears the offset and the database the stream
+         * has selected there once, or never without a stream.
+         */
+        void cut(Worker worker, long txid, At at);
 
         String replid();
+    }
+
+    /** Where a dump stands in the replication stream. */
+    public interface At {
+        void at(long offset, int db);
     }
 
     private volatile StreamPoint streamPoint;
@@ -88,7 +96,7 @@ public final class RdbPersistence implements Persistence {
         volatile String error;
         volatile long replOffset = -1;
         volatile String replId;
-        final java.util.concurrent.atomic.AtomicBoolean offsetAsked = new java.util.concurrent.atomic.AtomicBoolean();
+        volatile int replDb;
 
         Job(int kind, Snapshot snapshot) {
             this.kind = kind;
@@ -331,18 +339,18 @@ public final class RdbPersistence implements Persistence {
 
     /** The AUX fields Redis 7.0 writes at the start of a dump. */
     private Map<String, String> aux() {
-        return aux(-1, null);
+        return aux(-1, null, 0);
     }
 
     /** The AUX fields, with the replication id and offset the image stands for when it has them. */
-    private Map<String, String> aux(long replOffset, String replId) {
+    private Map<String, String> aux(long replOffset, String replId, int replDb) {
         Map<String, String> aux = new LinkedHashMap<>();
         aux.put("redis-ver", Engine.REDIS_VERSION);
         aux.put("redis-bits", "64");
         aux.put("ctime", Long.toString(System.currentTimeMillis() / 1000));
         aux.put("used-mem", Long.toString(Runtime.getRuntime().totalMemory()));
         if (replOffset >= 0 && replId != null) {
-            aux.put("repl-stream-db", "0");
+            aux.put("repl-stream-db", Integer.toString(replDb));
             aux.put("repl-id", replId);
             aux.put("repl-offset", Long.toString(replOffset));
         }
@@ -364,6 +372,10 @@ public final class RdbPersistence implements Persistence {
         void onShard(io.damselfly.engine.exec.Worker worker, long txid);
 
         void afterCut() throws IOException;
+
+        /** After the cut: AUX fields of its own for the image's head (a replica's sync: where the stream stands). */
+        default void aux(Map<String, String> aux) {
+        }
     }
 
     /** {@link #snapshotTo(Snapshot.Sink)}, telling {@code hook} about the cut before the first byte. */
@@ -375,10 +387,12 @@ public final class RdbPersistence implements Persistence {
             if (!reply.startsWith("+")) {
                 throw new IOException("the cut failed: " + reply);
             }
+            Map<String, String> aux = aux();
             if (hook != null) {
                 hook.afterCut();
+                hook.aux(aux);
             }
-            return RdbFile.write(s, sink, aux());
+            return RdbFile.write(s, sink, aux);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
@@ -462,11 +476,11 @@ public final class RdbPersistence implements Persistence {
             job.snapshot.cut(worker);
             StreamPoint sp = streamPoint;
             if (sp != null) {
-                boolean first = job.offsetAsked.compareAndSet(false, true);
-                sp.cut(worker, tx.id(), first ? at -> {
+                sp.cut(worker, tx.id(), (at, db) -> {
+                    job.replDb = db; // before the offset's volatile write
                     job.replOffset = at;
                     job.replId = sp.replid();
-                } : null);
+                });
             }
         }
     }
@@ -492,7 +506,7 @@ public final class RdbPersistence implements Persistence {
         try {
             if (job.snapshot != null) {
                 RdbFile.Saved saved = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
-                        engine.settings().dbfilename.value(), aux(job.replOffset, job.replId));
+                        engine.settings().dbfilename.value(), aux(job.replOffset, job.replId, job.replDb));
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();
                 lastSaveMs = System.currentTimeMillis();
                 saves.incrementAndGet();

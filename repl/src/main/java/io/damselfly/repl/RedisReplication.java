@@ -63,13 +63,17 @@ public final class RedisReplication implements Replication {
         this.cron = Thread.ofVirtual().name("damselfly-replication-cron").start(this::cron);
         persistence.streamPoint(new RdbPersistence.StreamPoint() {
             @Override
-            public void cut(io.damselfly.engine.exec.Worker worker, long txid, java.util.function.LongConsumer at) {
+            public void cut(io.damselfly.engine.exec.Worker worker, long txid, RdbPersistence.At at) {
                 if (log.upstream()) {
-                    if (at != null) {
-                        at.accept(link != null ? link.offset() : log.offset());
+                    // the stream's client lives on shard 0: there its position and database hold still
+                    if (worker.index() == 0) {
+                        Link l = link;
+                        io.damselfly.engine.exec.InternalClient a = l == null ? null : l.applier();
+                        at.at(l != null ? l.offset() : log.offset(), a == null ? 0 : a.forwardableDb());
                     }
                 } else if (log.active()) {
-                    log.cut(worker.index(), txid, at);
+                    // a master's stream selects a database before its first command after a cut
+                    log.cut(worker.index(), txid, offset -> at.at(offset, 0));
                 }
             }
 
@@ -79,6 +83,12 @@ public final class RedisReplication implements Replication {
             }
         });
     }
+
+    /**
+     * A replica restarted from its dump: the database its master's stream had selected at the
+     * dump's offset (repl-stream-db), for the client that applies it after a partial resync.
+     */
+    private volatile String restoredStreamDb;
 
     /** After the dump loaded at startup: continues the history it carried (see {@link #restore}). */
     public void restoreFromDump() {
@@ -105,6 +115,7 @@ public final class RedisReplication implements Replication {
         }
         boolean replica = !engine.settings().get("replicaof").value().isBlank();
         log.restore(id, at, replica);
+        restoredStreamDb = replica ? aux.get("repl-stream-db") : null;
         if (!replica) {
             attachSinks(); // the backlog exists from startup: writes go into it
         }
@@ -326,6 +337,16 @@ public final class RedisReplication implements Replication {
             l.pause();
         }
         return log.offset();
+    }
+
+    /**
+     * The database the master's stream has selected where this replica's forwarded stream ends:
+     * read between {@link #pauseUpstream} and {@link #resumeUpstream}, when it is settled.
+     */
+    int upstreamDb() {
+        Link l = link;
+        io.damselfly.engine.exec.InternalClient a = l == null ? null : l.applier();
+        return a == null ? 0 : a.forwardableDb();
     }
 
     void resumeUpstream() {
@@ -777,6 +798,10 @@ public final class RedisReplication implements Replication {
             return log.offset();
         }
 
+        synchronized io.damselfly.engine.exec.InternalClient applier() {
+            return applier;
+        }
+
         synchronized long readOffset() {
             return log.offset() + (fed - forwarded);
         }
@@ -795,7 +820,7 @@ public final class RedisReplication implements Replication {
             if (a == null) {
                 return;
             }
-            long consumed = a.consumed();
+            long consumed = a.forwardable();
             while (forwarded < consumed && !unforwarded.isEmpty()) {
                 byte[] b = unforwarded.peek();
                 int n = (int) Math.min(b.length - headUsed, consumed - forwarded);
@@ -988,7 +1013,10 @@ public final class RedisReplication implements Replication {
                 LOG.info("Successful partial resynchronization with master at offset {}.", log.offset());
                 synchronized (this) {
                     if (applier == null) {
-                        applier = engine.streamClient();
+                        // our history from the dump, or a demoted master's own (whose new master
+                        // selects a database before its first command, as a promoted node does)
+                        applier = streamClientAt(restoredStreamDb);
+                        restoredStreamDb = null;
                     }
                 }
                 streamFrom(in, out, new byte[0]);
@@ -1044,7 +1072,7 @@ public final class RedisReplication implements Replication {
             LOG.info("MASTER <-> REPLICA sync: Finished with success, {} keys", r.keysLoaded());
             synchronized (this) {
                 log.adopt(masterId, offset);
-                applier = engine.streamClient();
+                applier = streamClientAt(r.aux());
                 unforwarded.clear();
                 headUsed = 0;
                 fed = 0;
@@ -1155,6 +1183,30 @@ public final class RedisReplication implements Replication {
         }
 
         /** Applies the stream (starting with {@code first}) until the link breaks or stops. */
+        /**
+         * The client that applies the master's stream, in the database an RDB's repl-stream-db
+         * says the stream has selected where it starts (a replica's master forwards its own
+         * master's stream, which selected it earlier), as Redis creates its master client.
+         */
+        private io.damselfly.engine.exec.InternalClient streamClientAt(java.util.Map<String, String> aux) {
+            return streamClientAt(aux.get("repl-stream-db"));
+        }
+
+        private io.damselfly.engine.exec.InternalClient streamClientAt(String db) {
+            io.damselfly.engine.exec.InternalClient c = engine.streamClient();
+            if (db != null) {
+                try {
+                    int n = Integer.parseInt(db);
+                    if (n > 0 && n < engine.settings().databases.number()) {
+                        c.select(n);
+                    }
+                } catch (NumberFormatException e) {
+                    LOG.warn("The RDB's repl-stream-db is not a number: {}", db);
+                }
+            }
+            return c;
+        }
+
         private void streamFrom(InputStream in, OutputStream out, byte[] first) throws IOException {
             state = "connected";
             lastIoMs = System.currentTimeMillis();

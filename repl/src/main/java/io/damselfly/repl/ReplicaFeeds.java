@@ -228,14 +228,28 @@ final class ReplicaFeeds {
         private volatile long cutAt = -1;
         /** On a replica: the stream is held back from the start of the cut until after it. */
         private boolean heldUpstream;
+        /**
+         * The database the stream has selected at the cut: a master's stream selects one before
+         * its first command after a cut; a replica forwards its master's as it is, so the
+         * replica that starts there learns it from the RDB's repl-stream-db, as in Redis.
+         */
+        private int streamDb;
 
         /** Before the cut: a replica's snapshot stands for the offset it applied, with its stream held. */
         void beforeCut() {
             if (log.upstream()) {
                 heldUpstream = true;
                 cutAt = replication.pauseUpstream();
+                streamDb = replication.upstreamDb();
                 log.attach(feed, cutAt);
             }
+        }
+
+        @Override
+        public void aux(java.util.Map<String, String> aux) {
+            aux.put("repl-stream-db", Integer.toString(streamDb));
+            aux.put("repl-id", log.replid());
+            aux.put("repl-offset", Long.toString(cutAt));
         }
 
         SyncHook(SocketFeed feed, boolean psync, boolean eof, OutputStream out) {

@@ -204,4 +204,79 @@ class ReplicaOfRedisTest {
         }
         return -1;
     }
+
+    /**
+     * A replica forwards a MULTI block of its master's stream only once its EXEC ran, as Redis
+     * moves its master client's offset: a replica of it that syncs while the block is open
+     * starts before the block and gets all of it. The proxy holds the master's EXEC back while
+     * the two sub-replicas (a Damselfly and a redis-server) sync from the middle node.
+     */
+    @Test
+    void aSubReplicaThatSyncsInTheMiddleOfAForwardedBlockGetsTheWholeBlock() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        try (RealRedis a = new RealRedis(Files.createTempDirectory("block-master"));
+             io.damselfly.tools.LinkProxy proxy = new io.damselfly.tools.LinkProxy(0, "127.0.0.1", a.port);
+             TestServer b = new TestServer("--replication-protocol", "redis");
+             TestServer c = new TestServer("--replication-protocol", "redis");
+             RealRedis d = new RealRedis(Files.createTempDirectory("block-sub-replica"));
+             Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis(); Jedis jd = d.jedis()) {
+            jb.replicaof("127.0.0.1", proxy.port());
+            TestServer.await("b's link", wait, () -> jb.info("replication").contains("master_link_status:up"));
+            ja.set("k", "10");
+            TestServer.await("the write on b", wait, () -> "10".equals(jb.get("k")));
+            byte[] exec = "*1\r\n$4\r\nEXEC\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            proxy.holdAt(exec);
+            redis.clients.jedis.Transaction t = ja.multi();
+            t.incr("k");
+            t.incr("k");
+            t.exec();
+            long masterOffset = ReplicationTest.field(ja, "master_repl_offset");
+            // b has read everything but the EXEC, and holds the block's two INCRs queued
+            TestServer.await("b to read up to the EXEC", wait,
+                    () -> ReplicationTest.field(jb, "slave_read_repl_offset") == masterOffset - exec.length);
+            jc.replicaof("127.0.0.1", b.port());
+            jd.replicaof("127.0.0.1", b.port());
+            for (Jedis j : List.of(jc, jd)) {
+                TestServer.await("the sub-replica's link", wait, () -> j.info("replication").contains("master_link_status:up"));
+            }
+            proxy.release();
+            ja.set("done", "1");
+            for (Jedis j : List.of(jb, jc, jd)) {
+                TestServer.await("the write after the block", wait, () -> "1".equals(j.get("done")));
+                assertEquals("12", j.get("k"));
+            }
+        }
+    }
+
+    /**
+     * A replica restarted from its dump resumes its master's stream by partial sync in the
+     * database the stream had selected at the dump's offset (its repl-stream-db), as a Redis
+     * replica does: the master's next write after the restart comes with no SELECT.
+     */
+    @Test
+    void aReplicaRestartedFromItsDumpResumesInTheDatabaseTheStreamHadSelected() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        java.nio.file.Path dir = Files.createTempDirectory("replica-restart");
+        try (RealRedis a = new RealRedis(Files.createTempDirectory("restart-master"), "--repl-backlog-size", "16mb");
+             Jedis ja = a.jedis()) {
+            String[] args = {"--dir", dir.toString(), "--replicaof", "127.0.0.1", Integer.toString(a.port)};
+            try (TestServer b = new TestServer(args); Jedis jb = b.jedis()) {
+                TestServer.await("b's link", wait, () -> jb.info("replication").contains("master_link_status:up"));
+                ja.select(5);
+                ja.set("before", "1"); // the stream: SELECT 5, then the SET
+                jb.select(5);
+                TestServer.await("the write on b", wait, () -> "1".equals(jb.get("before")));
+                assertEquals("OK", jb.save());
+            }
+            ja.set("after", "2"); // no SELECT in front of it: the stream still has 5 selected
+            try (TestServer b = new TestServer(args); Jedis jb = b.jedis()) {
+                jb.select(5);
+                TestServer.await("the write after the restart, in database 5", wait, () -> "2".equals(jb.get("after")));
+                assertEquals("1", jb.get("before"));
+                jb.select(0);
+                assertEquals(0L, jb.dbSize());
+                assertEquals(1L, ReplicationTest.stat(ja, "sync_partial_ok"));
+            }
+        }
+    }
 }

@@ -306,6 +306,39 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * A replica forwards its master's stream as it is, so a replica of it that syncs while that
+     * stream has a database other than 0 selected gets no SELECT before the next write: the RDB
+     * says which (repl-stream-db), for a redis-server and for a Damselfly sub-replica alike.
+     */
+    @Test
+    void aSubReplicaThatSyncsWhileTheStreamIsInAnotherDatabaseWritesThere() throws Exception {
+        try (TestServer a = new TestServer("--replication-protocol", "redis");
+             TestServer b = new TestServer("--replication-protocol", "redis");
+             TestServer c = new TestServer("--replication-protocol", "redis");
+             RealRedis d = new RealRedis(Files.createTempDirectory("sub-replica-db"));
+             Jedis ja = a.jedis(); Jedis jb = b.jedis(); Jedis jc = c.jedis(); Jedis jd = d.jedis()) {
+            jb.replicaof("127.0.0.1", a.port());
+            TestServer.await("b's link", LONG, () -> jb.info("replication").contains("master_link_status:up"));
+            ja.select(3);
+            ja.set("before", "1"); // a's stream: SELECT 3, then the SET
+            jb.select(3);
+            TestServer.await("the write on b", LONG, () -> "1".equals(jb.get("before")));
+            jc.replicaof("127.0.0.1", b.port());
+            jd.replicaof("127.0.0.1", b.port());
+            for (Jedis j : List.of(jc, jd)) {
+                TestServer.await("the sub-replica's link", LONG, () -> j.info("replication").contains("master_link_status:up"));
+            }
+            ja.set("after", "2"); // no SELECT in front of it: a's stream still has 3 selected
+            for (Jedis j : List.of(jc, jd)) {
+                j.select(3);
+                TestServer.await("the write after the sync, in database 3", LONG, () -> "2".equals(j.get("after")));
+                j.select(0);
+                assertEquals(0L, j.dbSize());
+            }
+        }
+    }
+
     @Test
     void aMasterRestartedFromItsDumpLetsItsReplicaResumeByPartialSync() throws Exception {
         int port = LauncherTest.freePort();

@@ -27,6 +27,9 @@ public final class LinkProxy implements AutoCloseable {
     private volatile boolean stalled;
     private volatile boolean closed;
     private volatile long connections;
+    /** While set: what the target sends from the first occurrence of these bytes on is held back. */
+    private volatile byte[] holdAt;
+    private volatile boolean released;
 
     public LinkProxy(int listenPort, String host, int port) throws IOException {
         this.server = new ServerSocket();
@@ -61,6 +64,22 @@ public final class LinkProxy implements AutoCloseable {
      */
     public void stall(boolean on) {
         stalled = on;
+    }
+
+    /**
+     * Forwards what the target sends up to the first occurrence of {@code pattern} after this
+     * call (a command in a master's stream, say) and holds that and everything after it until
+     * {@link #release()}: a link stopped at a chosen byte, with the bytes before it delivered.
+     */
+    public void holdAt(byte[] pattern) {
+        released = false;
+        holdAt = pattern.clone();
+    }
+
+    /** Sends what {@link #holdAt} held back, and forwards as before. */
+    public void release() {
+        released = true;
+        holdAt = null;
     }
 
     /** While true, new connections are closed as soon as they arrive. */
@@ -110,6 +129,11 @@ public final class LinkProxy implements AutoCloseable {
                 if ((n = in.read(buf)) < 0) {
                     break;
                 }
+                byte[] pattern = holdAt;
+                if (fromTarget && pattern != null) {
+                    hold(in, out, pattern, buf, n);
+                    continue;
+                }
                 out.write(buf, 0, n);
             }
         } catch (IOException e) {
@@ -120,6 +144,66 @@ public final class LinkProxy implements AutoCloseable {
             open.remove(from);
             open.remove(to);
         }
+    }
+
+    /**
+     * Forwarding while a pattern is armed: bytes are passed on as long as they cannot be the
+     * pattern's start (the last pattern.length - 1 wait for the next read); from the pattern on,
+     * everything waits for {@link #release()}.
+     */
+    private void hold(InputStream in, OutputStream out, byte[] pattern, byte[] first, int n) throws IOException {
+        java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+        seen.write(first, 0, n);
+        byte[] buf = new byte[64 * 1024];
+        while (true) {
+            byte[] all = seen.toByteArray();
+            int at = indexOf(all, pattern);
+            if (at >= 0) {
+                out.write(all, 0, at);
+                out.flush();
+                java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+                held.write(all, at, all.length - at);
+                while (!released) {
+                    if (in.available() > 0) {
+                        int m = in.read(buf);
+                        if (m < 0) {
+                            return;
+                        }
+                        held.write(buf, 0, m);
+                    } else {
+                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+                    }
+                }
+                out.write(held.toByteArray());
+                return;
+            }
+            int keep = Math.min(all.length, pattern.length - 1);
+            out.write(all, 0, all.length - keep);
+            seen.reset();
+            seen.write(all, all.length - keep, keep);
+            if (holdAt == null) {
+                out.write(seen.toByteArray());
+                return;
+            }
+            int m = in.read(buf);
+            if (m < 0) {
+                return;
+            }
+            seen.write(buf, 0, m);
+        }
+    }
+
+    private static int indexOf(byte[] data, byte[] pattern) {
+        outer:
+        for (int i = 0; i + pattern.length <= data.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (data[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private static void closeQuietly(Socket s) {

@@ -29,10 +29,17 @@ public final class InternalClient extends Client {
     final ArrayDeque<RemoteBatch> away = new ArrayDeque<>();
     /** Stream position after the last command dispatched. */
     long dispatched;
+    /** Stream position after the last command dispatched outside a MULTI block, and the database selected there. */
+    long outsideBlock;
+    int outsideBlockDb;
     /** A multi-shard command waits for the runs away to come back before it starts. */
     boolean waitingForAway;
     private volatile long consumed;
     private volatile long settledAt;
+    /** {@link #applied()}, but never inside a MULTI block: what a replica forwards and cuts at. */
+    private volatile long forwardable;
+    /** The database selected at {@link #forwardable}; read once the stream is settled. */
+    private volatile int forwardableDb;
 
     /** Replies are dropped (a master's stream: the master wants none). */
     void discardReplies() {
@@ -97,9 +104,35 @@ public final class InternalClient extends Client {
         return settledAt;
     }
 
+    /**
+     * Stream bytes that a replica may pass on to its own replicas: those of {@link #consumed}
+     * less an open MULTI block's (it counts once its EXEC ran). Any thread.
+     */
+    public long forwardable() {
+        return forwardable;
+    }
+
+    /**
+     * The database the stream has selected at {@link #forwardable}: where a sub-replica that
+     * starts there applies the next command ({@code repl-stream-db}). Consistent with it only
+     * while the stream is settled (nothing fed, nothing away). Any thread.
+     */
+    public int forwardableDb() {
+        return forwardableDb;
+    }
+
     /** Called by the worker after it processed this client's input. */
     void processed(Worker worker) {
         if (discard) {
+            RemoteBatch oldest = away.peekFirst();
+            long safe = outsideBlock;
+            int safeDb = outsideBlockDb;
+            if (oldest != null && oldest.startPos < safe) {
+                safe = oldest.startPos; // runs away were dispatched outside any block: none has a later start
+                safeDb = oldest.startDb;
+            }
+            forwardableDb = safeDb; // before its position's volatile write
+            forwardable = safe;
             consumed = applied();
             if (!parked && feed.isEmpty() && away.isEmpty()) {
                 settledAt = fed; // volatile write after consumed's: a reader seeing it sees consumed

@@ -48,6 +48,8 @@ final class RemoteBatch extends Message {
      */
     boolean detached;
     long startPos;
+    /** The database selected at {@code startPos}. */
+    int startDb;
 
     /**
      * A mixed batch collects commands of several shards for a {@link PipelineOp}: the shard of

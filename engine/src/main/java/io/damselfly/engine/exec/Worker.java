@@ -341,6 +341,18 @@ public final class Worker {
         return !c.authenticated && !engine.settings().requirepass.value().isEmpty();
     }
 
+    /** A stream client ran every command before its unread input: its positions move there. */
+    private static void streamPosition(InternalClient c) {
+        c.dispatched = c.fedBytes() - c.inputPending();
+        if (c.multi == null) {
+            // a block's bytes count as applied at its EXEC, as Redis's master client moves its
+            // offset: a replica's forwarded stream and the cuts of its own replicas' syncs never
+            // split a block
+            c.outsideBlock = c.dispatched;
+            c.outsideBlockDb = c.db;
+        }
+    }
+
     /**
      * Runs as many of the client's buffered commands as it can: until the input holds no
      * complete command, or a command is away on another shard.
@@ -349,6 +361,9 @@ public final class Worker {
         long maxBulk = engine.settings().protoMaxBulkLen.number();
         while (!c.parked && !c.closed() && !c.hasFlag(Client.FLAG_CLOSE_AFTER_REPLY)) {
             if (!c.hasPending) {
+                if (c.streamPositions) {
+                    streamPosition((InternalClient) c); // a command that went away finished meanwhile
+                }
                 int st = c.parser.parse(c.in, c.inLimit, maxBulk, authRequired(c));
                 if (st == RespParser.INCOMPLETE) {
                     break;
@@ -375,7 +390,7 @@ public final class Worker {
                 dispatchSilenced(c);
             }
             if (c.streamPositions && !c.hasPending) {
-                ((InternalClient) c).dispatched = ((InternalClient) c).fedBytes() - c.inputPending();
+                streamPosition((InternalClient) c);
             }
         }
         if (c.batch != null && c.batch.collecting()) {
@@ -559,6 +574,7 @@ public final class Worker {
                     b.open(target, c.in, c.db, c.protocol);
                     if (c.streamPositions) {
                         b.startPos = ((InternalClient) c).dispatched;
+                        b.startDb = c.db;
                     }
                     b.add(spec, r.offsets(), r.lengths(), r.argc());
                     c.hasPending = false;
