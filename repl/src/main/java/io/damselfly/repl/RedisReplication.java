@@ -776,6 +776,8 @@ public final class RedisReplication implements Replication {
         volatile RdbIn syncIn;
         /** The client that applies the stream; it keeps its database across a +CONTINUE. */
         private InternalClient applier;
+        /** The stream client could not go back to our offset: the next PSYNC asks for a full sync. */
+        private boolean fullSyncNext;
         /** Stream bytes handed to the applier and not yet in our own stream (guarded by this link). */
         private final java.util.ArrayDeque<byte[]> unforwarded = new java.util.ArrayDeque<>();
         private int headUsed;
@@ -831,6 +833,46 @@ public final class RedisReplication implements Replication {
                     unforwarded.poll();
                     headUsed = 0;
                 }
+            }
+        }
+
+        /**
+         * Before asking to continue from our offset: the applier drops what it holds beyond it
+         * (an incomplete command, an open MULTI block), which the master sends again, and the
+         * bytes handed to it but not forwarded go with it. After {@link #drain}.
+         */
+        private void rewind() throws IOException {
+            InternalClient a;
+            synchronized (this) {
+                a = applier;
+            }
+            if (a == null) {
+                return;
+            }
+            java.util.concurrent.CompletableFuture<Long> at = new java.util.concurrent.CompletableFuture<>();
+            engine.post(a.home(), w -> at.complete(a.rewindToForwardable()));
+            long back;
+            try {
+                back = at.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while the stream client rewound");
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IOException("the stream client did not rewind: " + e);
+            }
+            synchronized (this) {
+                if (back < 0 || back != forwarded) {
+                    // runs still away after the drain's 30 s, or positions that disagree: a full
+                    // sync is the safe way on
+                    LOG.warn("The master's stream could not be rewound to offset {} ({}): asking for a full sync",
+                            log.offset(), back);
+                    applier = null;
+                    fullSyncNext = true;
+                    return;
+                }
+                fed = forwarded;
+                unforwarded.clear();
+                headUsed = 0;
             }
         }
 
@@ -986,7 +1028,9 @@ public final class RedisReplication implements Replication {
                 nativeMaster.recording(false);
             }
             drain(); // what the last session handed over is applied and forwarded: our offset is final
-            boolean known = log.active();
+            rewind();
+            boolean known = log.active() && !fullSyncNext;
+            fullSyncNext = false;
             String askId = known ? log.replid() : "?";
             String askOffset = known ? Long.toString(log.offset() + 1) : "-1";
             boolean handover = failover;

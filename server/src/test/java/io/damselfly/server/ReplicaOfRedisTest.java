@@ -279,4 +279,46 @@ class ReplicaOfRedisTest {
             }
         }
     }
+
+    /**
+     * A link that breaks inside a command or inside a MULTI block resumes by partial sync from
+     * the last whole command outside a block, with what came after it dropped (as Redis resets
+     * its cached master client): the master sends it again, and it applies once.
+     */
+    @Test
+    void aLinkCutInsideACommandOrABlockResumesAndAppliesItOnce() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        try (RealRedis a = new RealRedis(Files.createTempDirectory("cut-master"));
+             io.damselfly.tools.LinkProxy proxy = new io.damselfly.tools.LinkProxy(0, "127.0.0.1", a.port);
+             TestServer b = new TestServer("--replication-protocol", "redis");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis()) {
+            jb.replicaof("127.0.0.1", proxy.port());
+            TestServer.await("b's link", wait, () -> jb.info("replication").contains("master_link_status:up"));
+            ja.set("k", "10");
+            TestServer.await("the write on b", wait, () -> "10".equals(jb.get("k")));
+            for (String cutAt : List.of("middle-of-the-value", "*1\r\n$4\r\nEXEC\r\n")) {
+                proxy.holdAt(cutAt.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                redis.clients.jedis.Transaction t = ja.multi();
+                t.incr("k");
+                t.append("s", "the-" + "middle-of-the-value" + "-and-its-end");
+                t.incr("k");
+                t.exec();
+                long masterOffset = ReplicationTest.field(ja, "master_repl_offset");
+                TestServer.await("b to read up to " + cutAt, wait, () -> ReplicationTest.field(jb, "slave_read_repl_offset")
+                        > ReplicationTest.field(jb, "slave_repl_offset"));
+                assertTrue(ReplicationTest.field(jb, "slave_read_repl_offset") < masterOffset);
+                proxy.cut();
+                proxy.release();
+                TestServer.await("b's link back", wait, () -> jb.info("replication").contains("master_link_status:up")
+                        && ReplicationTest.field(jb, "slave_repl_offset") == ReplicationTest.field(ja, "master_repl_offset"));
+            }
+            ja.set("done", "1");
+            TestServer.await("the write after the cuts", wait, () -> "1".equals(jb.get("done")));
+            assertEquals("14", jb.get("k"));
+            assertEquals("the-middle-of-the-value-and-its-end".repeat(2), jb.get("s"));
+            assertEquals(0L, ReplicationTest.stat(ja, "sync_full") - 1);
+            assertEquals(2L, ReplicationTest.stat(ja, "sync_partial_ok"));
+            assertTrue(!jb.info("replication").contains("damselfly_replication_error"), jb.info("replication"));
+        }
+    }
 }

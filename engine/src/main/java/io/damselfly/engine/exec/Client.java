@@ -255,6 +255,13 @@ public class Client {
     public static final int WAIT = 0;
     public static final int OVER_LIMIT = -1;
 
+    /** Drops the input not yet run (an incomplete command): it will be sent again. */
+    void dropPendingInput() {
+        parser.reset();
+        inLimit = 0;
+        squashBarrier = 0;
+    }
+
     /** After the client consumed everything: rewinds, and drops a buffer that grew large. */
     void compactIfDrained() {
         if (parked || hasPending) {

@@ -121,6 +121,30 @@ public final class InternalClient extends Client {
         return forwardableDb;
     }
 
+    /**
+     * The link to the master broke and the replica asks to continue from {@link #forwardable}:
+     * what the stream gave beyond it (an incomplete command, the queued commands of an open
+     * MULTI block) is dropped, as Redis resets its cached master client, since the master sends
+     * it again. On the home worker, with nothing away (the link drained first); returns the
+     * position it went back to, or -1 when runs are still away.
+     */
+    public long rewindToForwardable() {
+        if (!away.isEmpty() || parked) {
+            return -1;
+        }
+        multi = null;
+        hasPending = false;
+        dropPendingInput();
+        feed.clear();
+        long at = forwardable;
+        fed = at;
+        dispatched = at;
+        outsideBlock = at;
+        consumed = at;
+        settledAt = at;
+        return at;
+    }
+
     /** Called by the worker after it processed this client's input. */
     void processed(Worker worker) {
         if (discard) {
