@@ -74,6 +74,17 @@ public final class RdbPersistence implements Persistence {
          */
         void cut(Worker worker, long txid, At at);
 
+        /**
+         * Before a save's cut on a replica: holds its master's stream back and lets what was
+         * handed over apply (blocking, off the shards), so the cut stands for one stream offset;
+         * the returned action lets the stream go on (idempotent, non-blocking). A cut made while
+         * the stream runs gives the dump no offset. A master's stream needs nothing.
+         */
+        default Runnable quiet() {
+            return () -> {
+            };
+        }
+
         String replid();
     }
 
@@ -307,7 +318,7 @@ public final class RdbPersistence implements Persistence {
             long min = Long.parseLong(p[i + 1]);
             if (changes >= min && now - lastSaveMs >= seconds * 1000) {
                 LOG.info("{} changes in {} seconds. Saving...", min, seconds);
-                engine.execute("BGSAVE");
+                quietly("BGSAVE");
                 return;
             }
         }
@@ -321,7 +332,7 @@ public final class RdbPersistence implements Persistence {
     public String saveNow() {
         try {
             for (int attempt = 0; ; attempt++) {
-                String reply = engine.execute("SAVE").get();
+                String reply = quietly("SAVE").get();
                 if (!reply.contains("already in progress") || attempt >= 6000) {
                     return reply;
                 }
@@ -333,6 +344,28 @@ public final class RdbPersistence implements Persistence {
         } catch (Exception e) {
             return "-ERR " + e.getMessage();
         }
+    }
+
+    /** The stream to let go on once the next save's cut is made (see {@link StreamPoint#quiet}). */
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> afterCut = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * SAVE or BGSAVE as the server's own, with a replica's stream held back for its cut, so that
+     * the dump carries the offset it stands for (a replica restarted from it resumes by partial
+     * sync). Blocks while the stream drains: not on a shard's thread.
+     */
+    private java.util.concurrent.CompletableFuture<String> quietly(String command) {
+        StreamPoint sp = streamPoint;
+        Runnable resume = sp == null ? null : sp.quiet();
+        if (resume != null) {
+            afterCut.set(resume);
+        }
+        return engine.execute(command).whenComplete((reply, e) -> {
+            if (resume != null) {
+                resume.run(); // a cut that did not happen (an error, a save in progress) leaves it held otherwise
+                afterCut.compareAndSet(resume, null);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ SAVE BGSAVE DEBUG RELOAD
@@ -487,6 +520,10 @@ public final class RdbPersistence implements Persistence {
 
     @Override
     public boolean started(Tx tx) {
+        Runnable resume = afterCut.getAndSet(null);
+        if (resume != null) {
+            resume.run(); // the cut is made on every shard: the replica's stream goes on
+        }
         Job job = (Job) tx.payload;
         boolean waits = job.kind == SAVE || job.kind == RELOAD;
         if (job.kind != RELOAD) {
@@ -539,7 +576,7 @@ public final class RdbPersistence implements Persistence {
             current.set(null);
             if (scheduled) {
                 scheduled = false;
-                engine.execute("BGSAVE");
+                Thread.ofVirtual().name("damselfly-save-scheduled").start(() -> quietly("BGSAVE"));
             }
         }
     }

@@ -65,12 +65,23 @@ public final class RedisReplication implements Replication {
             @Override
             public void cut(io.damselfly.engine.exec.Worker worker, long txid, RdbPersistence.At at) {
                 if (log.upstream()) {
-                    // the stream's client lives on shard 0: there its position and database hold still
-                    if (worker.index() == 0) {
-                        Link l = link;
-                        io.damselfly.engine.exec.InternalClient a = l == null ? null : l.applier();
-                        at.at(l != null ? l.offset() : log.offset(), a == null ? 0 : a.forwardableDb());
+                    if (worker.index() != 0) {
+                        return;
                     }
+                    Link l = link;
+                    if (l != null && l.nativeMode) {
+                        at.at(l.offset(), 0); // a native replica's full sync restarts it; the offset is a marker's
+                        return;
+                    }
+                    if (l != null && !quietCut) {
+                        // the stream client's runs for other shards may land before or after
+                        // their shard's cut: no one offset stands for this image, and a replica
+                        // restarted from it would apply some writes twice. It syncs in full.
+                        LOG.info("A save's cut while the master's stream was applying: the dump carries no replication offset");
+                        return;
+                    }
+                    io.damselfly.engine.exec.InternalClient a = l == null ? null : l.applier();
+                    at.at(l != null ? l.offset() : log.offset(), a == null ? 0 : a.forwardableDb());
                 } else if (log.active()) {
                     // a master's stream selects a database before its first command after a cut
                     log.cut(worker.index(), txid, offset -> at.at(offset, 0));
@@ -81,8 +92,28 @@ public final class RedisReplication implements Replication {
             public String replid() {
                 return log.replid();
             }
+
+            @Override
+            public Runnable quiet() {
+                Link l = link;
+                if (!log.upstream() || l == null || l.nativeMode) {
+                    return null;
+                }
+                pauseUpstream(); // drained: nothing fed is unapplied, no run is away
+                quietCut = true;
+                java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+                return () -> {
+                    if (once.compareAndSet(false, true)) {
+                        quietCut = false;
+                        resumeUpstream();
+                    }
+                };
+            }
         });
     }
+
+    /** While a save's cut is made with the master's stream held back and drained (volatile: read on shard 0). */
+    private volatile boolean quietCut;
 
     /**
      * A replica restarted from its dump: the database its master's stream had selected at the
@@ -683,7 +714,9 @@ public final class RedisReplication implements Replication {
     @Override
     public boolean linkUp() {
         Link l = link;
-        return l != null && l.state.equals("connected");
+        // a link that stopped on an error is down from the moment the error is known, before
+        // its thread has closed it
+        return l != null && l.state.equals("connected") && l.error == null && !l.stopped;
     }
 
     /** INFO replication, for either role. */
@@ -694,7 +727,7 @@ public final class RedisReplication implements Replication {
             return "role:master\r\n" + feeds.replicaLines() + streamFields();
         }
         long offset = l.offset();
-        boolean up = l.state.equals("connected");
+        boolean up = l.state.equals("connected") && l.error == null && !l.stopped; // as linkUp()
         long now = System.currentTimeMillis();
         var settings = engine.settings();
         return "role:slave\r\n"
@@ -1277,17 +1310,22 @@ public final class RedisReplication implements Replication {
 
         /** Hands stream bytes to the applying client, waiting while a megabyte is still unapplied. */
         private void feed(byte[] bytes) {
-            while (paused && !stopped) {
-                LockSupport.parkNanos(1_000_000L);
-            }
             InternalClient a;
-            synchronized (feedLock) {
-                synchronized (this) {
-                    a = applier;
-                    fed += bytes.length;
-                    unforwarded.add(bytes);
+            while (true) {
+                // paused is read under feedLock, where pause() sets it: once pause() has it set,
+                // nothing more reaches the applier, and its drain waits for all that did
+                synchronized (feedLock) {
+                    if (!paused || stopped) {
+                        synchronized (this) {
+                            a = applier;
+                            fed += bytes.length;
+                            unforwarded.add(bytes);
+                        }
+                        engine.post(0, w -> a.stream(w, bytes));
+                        break;
+                    }
                 }
-                engine.post(0, w -> a.stream(w, bytes));
+                LockSupport.parkNanos(1_000_000L);
             }
             forward();
             while (!stopped && fedNow() - a.consumed() > IN_FLIGHT) {
