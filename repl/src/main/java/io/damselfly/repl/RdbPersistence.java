@@ -85,6 +85,11 @@ public final class RdbPersistence implements Persistence {
             };
         }
 
+        /** Whether a save's cut made now would need {@link #quiet} first (and does not have it). */
+        default boolean wantsQuiet() {
+            return false;
+        }
+
         String replid();
     }
 
@@ -465,8 +470,19 @@ public final class RdbPersistence implements Persistence {
         }
     }
 
+    /** A client's SAVE or BGSAVE on a replica: made again by the server, with the stream held for its cut. */
+    private static final String QUIET_DETOUR = "quiet";
+
     @Override
     public String prepare(Tx tx, int kind) {
+        StreamPoint sp = streamPoint;
+        if ((kind == SAVE || kind == BGSAVE) && tx.canBlock() && sp != null && sp.wantsQuiet()) {
+            // the cut cannot wait for the stream here, on the shards: the server makes it from
+            // a thread of its own, and the reply waits (outside EXEC, where nothing may wait)
+            tx.flag = true;
+            tx.payload = QUIET_DETOUR;
+            return null;
+        }
         if (kind == BGSAVE_SCHEDULE && current.get() != null) {
             scheduled = true;
             tx.flag = true;
@@ -582,9 +598,36 @@ public final class RdbPersistence implements Persistence {
     }
 
     @Override
+    public boolean elsewhere(Tx tx) {
+        if (tx.payload != QUIET_DETOUR) {
+            return false;
+        }
+        String command = tx.req.str(0).toUpperCase(java.util.Locale.ROOT);
+        Thread.ofVirtual().name("damselfly-save-quiet").start(() -> {
+            String reply;
+            try {
+                reply = quietly(command).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reply = "-ERR interrupted";
+            } catch (Exception e) {
+                reply = "-ERR " + e.getMessage();
+            }
+            tx.payload = reply; // before resume(), which hands the Tx back to its coordinator
+            tx.resume();
+        });
+        return true;
+    }
+
+    @Override
     public void reply(Tx tx, Reply reply) {
         if (tx.flag) {
-            reply.simple((String) tx.payload);
+            String line = (String) tx.payload;
+            if (line.startsWith("-")) {
+                reply.error(line.substring(1));
+            } else {
+                reply.simple(line.startsWith("+") ? line.substring(1) : line);
+            }
             return;
         }
         Job job = (Job) tx.payload;

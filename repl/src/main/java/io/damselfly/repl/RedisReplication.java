@@ -94,6 +94,12 @@ public final class RedisReplication implements Replication {
             }
 
             @Override
+            public boolean wantsQuiet() {
+                Link l = link;
+                return log.upstream() && l != null && !l.nativeMode && !quietCut;
+            }
+
+            @Override
             public Runnable quiet() {
                 Link l = link;
                 if (!log.upstream() || l == null || l.nativeMode) {

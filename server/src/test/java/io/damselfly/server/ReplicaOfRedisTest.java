@@ -326,7 +326,7 @@ class ReplicaOfRedisTest {
     }
 
     /**
-     * A replica's dump taken while its master writes (SHUTDOWN's save, three times) stands for
+     * A replica's dump taken while its master writes (SHUTDOWN's save, SAVE, BGSAVE) stands for
      * exactly one offset: restarted from it, the replica resumes by partial sync and applies
      * nothing twice (counters and lists on every shard show it) and misses nothing. The cut is
      * made with the master's stream held back and drained.
@@ -363,7 +363,19 @@ class ReplicaOfRedisTest {
                         TestServer.await("b's link", wait, () -> jb.info("replication").contains("master_link_status:up"));
                         int at = rounds.get();
                         TestServer.await("writes streaming to b", wait, () -> rounds.get() > at + 50);
-                        jb.shutdown(redis.clients.jedis.params.ShutdownParams.shutdownParams().save());
+                        // the three ways a dump is made: SHUTDOWN's own save, a client's SAVE, a BGSAVE
+                        if (restart == 0) {
+                            jb.shutdown(redis.clients.jedis.params.ShutdownParams.shutdownParams().save());
+                        }
+                        if (restart == 1) {
+                            assertEquals("OK", jb.save());
+                        }
+                        if (restart == 2) {
+                            assertEquals("Background saving started", jb.bgsave());
+                            TestServer.await("the background save", wait, () -> jb.info("persistence").contains("rdb_bgsave_in_progress:0"));
+                            assertTrue(jb.info("persistence").contains("rdb_last_bgsave_status:ok"));
+                        }
+                        jb.shutdown(redis.clients.jedis.params.ShutdownParams.shutdownParams().nosave());
                     } catch (redis.clients.jedis.exceptions.JedisConnectionException e) {
                         // SHUTDOWN closes the connection
                     }

@@ -185,7 +185,8 @@ public final class PersistenceCommands {
 
         @Override
         public boolean defer(Tx tx) {
-            return !tx.flag && tx.engine().persistence().started(tx);
+            Persistence p = tx.engine().persistence();
+            return tx.flag ? p.elsewhere(tx) : p.started(tx);
         }
 
         @Override

@@ -28,6 +28,14 @@ public interface Persistence {
     /** On the coordinator after the cut: starts writing; true when the reply waits for the end. */
     boolean started(Tx tx);
 
+    /**
+     * On the coordinator, for an operation {@link #prepare} made no cut for ({@code tx.flag}):
+     * true when its reply waits for work it handed elsewhere, which calls {@link Tx#resume()}.
+     */
+    default boolean elsewhere(Tx tx) {
+        return false;
+    }
+
     void reply(Tx tx, Reply reply);
 
     /** DUMP: the key's serialised value (Redis's payload), for the entry at {@code address}. */
