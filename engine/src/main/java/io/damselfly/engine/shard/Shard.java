@@ -296,8 +296,16 @@ public final class Shard {
         }
     }
 
-    /** Swaps the contents of two databases (SWAPDB), on this shard. */
+    /**
+     * Swaps the contents of two databases (SWAPDB), on this shard. During a snapshot both
+     * tables first give it every bucket it has not written yet: a native flow carries its
+     * shard's entries after the journal records made before them, and a replica applies an
+     * entry of a swapped database that came after the SWAPDB record before or after its own
+     * SWAPDB (which waits for every flow's part), so no such entry may come after it.
+     */
     public void swap(int a, int b) {
+        dbs[a].table.snapshotAll();
+        dbs[b].table.snapshotAll();
         KeyTable t = dbs[a].table;
         dbs[a].table = dbs[b].table;
         dbs[b].table = t;
