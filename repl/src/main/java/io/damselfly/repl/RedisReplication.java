@@ -925,7 +925,9 @@ public final class RedisReplication implements Replication {
                     a = applier;
                     f = fed;
                 }
-                if (a == null || a.settledAt() == f) {
+                if (a == null || a.settledAt() == f || a.heldQuiet()) {
+                    // held by CLIENT PAUSE with nothing away: what it holds is not applied and
+                    // not forwarded (forwardable stops before it), so the stream is as settled
                     forward();
                     return;
                 }
@@ -1277,6 +1279,7 @@ public final class RedisReplication implements Replication {
 
         private io.damselfly.engine.exec.InternalClient streamClientAt(String db) {
             io.damselfly.engine.exec.InternalClient c = engine.streamClient();
+            c.pausable();
             if (db != null) {
                 try {
                     int n = Integer.parseInt(db);

@@ -393,4 +393,37 @@ class ReplicaOfRedisTest {
             }
         }
     }
+
+    /**
+     * CLIENT PAUSE on a replica holds its master's stream as Redis 7.0 postpones its master
+     * client: under WRITE the writes wait (read, not applied) and readers see the data as it
+     * was; a save's cut meanwhile does not wait for the stream; UNPAUSE lets them apply in order.
+     */
+    @Test
+    void aPausedReplicaHoldsItsMastersWritesUntilUnpause() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        try (RealRedis a = new RealRedis(Files.createTempDirectory("pause-master"));
+             TestServer b = new TestServer("--replication-protocol", "redis");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis()) {
+            jb.replicaof("127.0.0.1", a.port);
+            TestServer.await("b's link", wait, () -> jb.info("replication").contains("master_link_status:up"));
+            ja.set("k", "1");
+            TestServer.await("the first write", wait, () -> "1".equals(jb.get("k")));
+            long applied = ReplicationTest.field(jb, "slave_repl_offset");
+            assertEquals("OK", jb.clientPause(100_000, redis.clients.jedis.args.ClientPauseMode.WRITE));
+            ja.set("k", "2");
+            ja.incr("n");
+            long sent = ReplicationTest.field(ja, "master_repl_offset");
+            TestServer.await("b to read the writes", wait, () -> ReplicationTest.field(jb, "slave_read_repl_offset") == sent);
+            assertEquals("1", jb.get("k"));
+            assertEquals(null, jb.get("n"));
+            assertEquals(applied, ReplicationTest.field(jb, "slave_repl_offset"));
+            long t0 = System.nanoTime();
+            assertEquals("OK", jb.save()); // its cut holds the stream, which the pause holds already
+            assertTrue(System.nanoTime() - t0 < 20_000_000_000L, "SAVE waited for a paused stream");
+            assertEquals("OK", jb.clientUnpause());
+            TestServer.await("the writes after UNPAUSE", wait, () -> "2".equals(jb.get("k")) && "1".equals(jb.get("n")));
+            TestServer.await("the offset", wait, () -> ReplicationTest.field(jb, "slave_repl_offset") == sent);
+        }
+    }
 }

@@ -56,6 +56,38 @@ public final class InternalClient extends Client {
         return discard;
     }
 
+    /** Whether CLIENT PAUSE holds this stream's commands as a client's (a Redis master's stream). */
+    private boolean pausable;
+
+    /**
+     * This client applies a master's Redis-protocol stream: a pause holds its commands as it
+     * holds a client's (writes and may-replicate commands under WRITE, all under ALL), as Redis
+     * 7.0 postpones its master client; the master's bytes wait meanwhile.
+     */
+    public void pausable() {
+        pausable = true;
+    }
+
+    boolean isPausable() {
+        return pausable;
+    }
+
+    /** Held by a pause with no run away: nothing of the stream moves until the pause ends. */
+    private volatile boolean heldQuiet;
+
+    /** Whether a pause holds this stream with nothing of it in flight (a settled stream, for a cut). Any thread. */
+    public boolean heldQuiet() {
+        return heldQuiet;
+    }
+
+    /** On the home worker: a pause parked this client, or let it go. */
+    void held(boolean on) {
+        heldQuiet = on && away.isEmpty();
+        heldByPause = on;
+    }
+
+    private boolean heldByPause;
+
     /** Stream position of the first command not yet applied everywhere. */
     private long applied() {
         RemoteBatch oldest = away.peekFirst();
@@ -170,6 +202,9 @@ public final class InternalClient extends Client {
     /** A run that went off detached came back: the applied position may move on. */
     void runBack(Worker worker, RemoteBatch b) {
         away.remove(b);
+        if (heldByPause && away.isEmpty()) {
+            heldQuiet = true;
+        }
         if (waitingForAway && away.isEmpty()) {
             waitingForAway = false;
             parked = false;

@@ -435,6 +435,9 @@ public final class Worker {
         engine.blockedDelta(-list.size());
         for (Client c : list) {
             c.parked = false;
+            if (c instanceof InternalClient ic) {
+                ic.held(false);
+            }
             if (!c.closed()) {
                 process(c);
                 markFlush(c);
@@ -450,7 +453,8 @@ public final class Worker {
      */
     private boolean pausedNow(Client c, CommandSpec spec, Request r) {
         int p = engine.pause(shard.now());
-        if (p == Engine.PAUSE_OFF || spec == null || c.hasFlag(Client.FLAG_INTERNAL)) {
+        if (p == Engine.PAUSE_OFF || spec == null
+                || c.hasFlag(Client.FLAG_INTERNAL) && !(c instanceof InternalClient ic && ic.isPausable())) {
             return false;
         }
         if (p == Engine.PAUSE_ALL || spec.has(CommandSpec.WRITE) || spec.has(CommandSpec.MAY_REPLICATE)) {
@@ -474,6 +478,9 @@ public final class Worker {
             }
             c.parked = true; // the command stays pending: dispatched again by releasePaused
             paused.add(c);
+            if (c instanceof InternalClient ic) {
+                ic.held(true);
+            }
             engine.blockedDelta(1); // counted as blocked, as Redis counts a postponed client
             return;
         }
