@@ -77,12 +77,12 @@ public final class RdbPersistence implements Persistence {
         /**
          * Before a save's cut on a replica: holds its master's stream back and lets what was
          * handed over apply (blocking, off the shards), so the cut stands for one stream offset;
-         * the returned action lets the stream go on (idempotent, non-blocking). A cut made while
-         * the stream runs gives the dump no offset. A master's stream needs nothing.
+         * the returned action lets the stream go on (idempotent, non-blocking), or null when
+         * nothing was held (a master's stream needs nothing). A cut made while the stream runs
+         * gives the dump no offset.
          */
         default Runnable quiet() {
-            return () -> {
-            };
+            return null;
         }
 
         /** Whether a save's cut made now would need {@link #quiet} first (and does not have it). */

@@ -40,6 +40,12 @@ public final class InternalClient extends Client {
     private volatile long forwardable;
     /** The database selected at {@link #forwardable}; read once the stream is settled. */
     private volatile int forwardableDb;
+    /** Whether CLIENT PAUSE holds this stream's commands as a client's (a Redis master's stream). */
+    private boolean pausable;
+    /** Parked by a pause (home worker only). */
+    private boolean heldByPause;
+    /** Parked by a pause with no run away: nothing of the stream moves until the pause ends. */
+    private volatile boolean heldQuiet;
 
     /** Replies are dropped (a master's stream: the master wants none). */
     void discardReplies() {
@@ -56,9 +62,6 @@ public final class InternalClient extends Client {
         return discard;
     }
 
-    /** Whether CLIENT PAUSE holds this stream's commands as a client's (a Redis master's stream). */
-    private boolean pausable;
-
     /**
      * This client applies a master's Redis-protocol stream: a pause holds its commands as it
      * holds a client's (writes and may-replicate commands under WRITE, all under ALL), as Redis
@@ -72,9 +75,6 @@ public final class InternalClient extends Client {
         return pausable;
     }
 
-    /** Held by a pause with no run away: nothing of the stream moves until the pause ends. */
-    private volatile boolean heldQuiet;
-
     /** Whether a pause holds this stream with nothing of it in flight (a settled stream, for a cut). Any thread. */
     public boolean heldQuiet() {
         return heldQuiet;
@@ -85,8 +85,6 @@ public final class InternalClient extends Client {
         heldQuiet = on && away.isEmpty();
         heldByPause = on;
     }
-
-    private boolean heldByPause;
 
     /** Stream position of the first command not yet applied everywhere. */
     private long applied() {
