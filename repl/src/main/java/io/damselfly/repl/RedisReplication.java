@@ -93,16 +93,20 @@ public final class RedisReplication implements Replication {
                 return log.replid();
             }
 
+            /** Whether this node follows a master by the Redis protocol, whose stream a cut must hold. */
+            private boolean redisUpstream() {
+                Link l = link;
+                return log.upstream() && l != null && !l.nativeMode;
+            }
+
             @Override
             public boolean wantsQuiet() {
-                Link l = link;
-                return log.upstream() && l != null && !l.nativeMode && !quietCut;
+                return redisUpstream() && !quietCut;
             }
 
             @Override
             public Runnable quiet() {
-                Link l = link;
-                if (!log.upstream() || l == null || l.nativeMode) {
+                if (!redisUpstream()) {
                     return null;
                 }
                 pauseUpstream(); // drained: nothing fed is unapplied, no run is away

@@ -359,11 +359,11 @@ public final class Worker {
      */
     public void process(Client c) {
         long maxBulk = engine.settings().protoMaxBulkLen.number();
+        if (c.streamPositions && !c.hasPending && !c.parked) {
+            streamPosition((InternalClient) c); // a command that went away finished meanwhile
+        }
         while (!c.parked && !c.closed() && !c.hasFlag(Client.FLAG_CLOSE_AFTER_REPLY)) {
             if (!c.hasPending) {
-                if (c.streamPositions) {
-                    streamPosition((InternalClient) c); // a command that went away finished meanwhile
-                }
                 int st = c.parser.parse(c.in, c.inLimit, maxBulk, authRequired(c));
                 if (st == RespParser.INCOMPLETE) {
                     break;
