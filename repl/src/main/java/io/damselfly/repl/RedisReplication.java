@@ -827,7 +827,11 @@ public final class RedisReplication implements Replication {
         private long fed;
         private long forwarded;
         private final Object feedLock = new Object();
-        private volatile boolean paused;
+        /**
+         * Cuts holding the stream back (guarded by feedLock): a save's and sub-replicas' syncs
+         * may overlap, and the stream goes on only once the last of them is through its cut.
+         */
+        private int holds;
 
         Link(String host, int port) {
             this.host = host;
@@ -944,13 +948,17 @@ public final class RedisReplication implements Replication {
         /** Holds the stream back (bytes wait in the socket) until {@link #resume}; then drains. */
         void pause() {
             synchronized (feedLock) {
-                paused = true;
+                holds++;
             }
             drain();
         }
 
         void resume() {
-            paused = false;
+            synchronized (feedLock) {
+                if (holds > 0 && --holds > 0) {
+                    return; // another cut still holds it
+                }
+            }
             LockSupport.unpark(thread);
         }
 
@@ -1325,10 +1333,10 @@ public final class RedisReplication implements Replication {
         private void feed(byte[] bytes) {
             InternalClient a;
             while (true) {
-                // paused is read under feedLock, where pause() sets it: once pause() has it set,
+                // holds is read under feedLock, where pause() counts it: once pause() counted,
                 // nothing more reaches the applier, and its drain waits for all that did
                 synchronized (feedLock) {
-                    if (!paused || stopped) {
+                    if (holds == 0 || stopped) {
                         synchronized (this) {
                             a = applier;
                             fed += bytes.length;

@@ -326,6 +326,95 @@ class ReplicaOfRedisTest {
     }
 
     /**
+     * Sub-replicas that ask a replica for a full sync at the same moment, under its master's
+     * writes: each sync holds the master's stream back for its own cut, and one that ends must
+     * not let the stream go while another's cut still waits for it (each sub-replica would get
+     * writes twice, in its image and in its stream).
+     */
+    @Test
+    void subReplicasThatSyncAtOnceUnderWritesEachGetTheMastersData() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        try (RealRedis a = new RealRedis(Files.createTempDirectory("at-once-master"));
+             TestServer b = new TestServer("--threads", "3", "--repl-diskless-sync-delay", "0");
+             Jedis ja = a.jedis(); Jedis jb = b.jedis()) {
+            jb.replicaof("127.0.0.1", a.port);
+            TestServer.await("b's link", wait, () -> jb.info("replication").contains("master_link_status:up"));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try (Jedis j = a.jedis()) {
+                    while (!stop.get()) {
+                        redis.clients.jedis.Pipeline p = j.pipelined();
+                        for (int i = 0; i < 64; i++) {
+                            p.incr("counter:" + i);
+                        }
+                        p.sync();
+                        rounds.incrementAndGet();
+                    }
+                }
+            });
+            List<RealRedis> subs = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    subs.add(new RealRedis(Files.createTempDirectory("at-once-sub")));
+                }
+                for (int round = 0; round < 6; round++) {
+                    int at = rounds.get();
+                    TestServer.await("writes streaming to b", wait, () -> rounds.get() > at + 20);
+                    List<Thread> starts = new java.util.ArrayList<>();
+                    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                    for (int i = 0; i < subs.size(); i++) {
+                        RealRedis c = subs.get(i);
+                        long spread = i * 15L * (round % 3); // together, or a few milliseconds apart
+                        starts.add(Thread.ofPlatform().start(() -> {
+                            try (Jedis jc = c.jedis()) {
+                                jc.replicaofNoOne();
+                                jc.set("own", "write"); // its offset leaves b's history: a full sync follows
+                                go.await();
+                                Thread.sleep(spread);
+                                jc.replicaof("127.0.0.1", b.port());
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }));
+                    }
+                    go.countDown();
+                    for (Thread t : starts) {
+                        t.join(60_000);
+                    }
+                    for (RealRedis c : subs) {
+                        try (Jedis jc = c.jedis()) {
+                            TestServer.await("a sub-replica's link", wait,
+                                    () -> jc.info("replication").contains("master_link_status:up"));
+                        }
+                    }
+                }
+            } finally {
+                stop.set(true);
+                writer.join(60_000);
+            }
+            try {
+                long end = ReplicationTest.field(ja, "master_repl_offset");
+                TestServer.await("b caught up", wait, () -> ReplicationTest.field(jb, "slave_repl_offset") == end);
+                TreeMap<String, String> expected = Dataset.read(ja);
+                Dataset.assertSame(expected, Dataset.read(jb), "b");
+                for (RealRedis c : subs) {
+                    try (Jedis jc = c.jedis()) {
+                        TestServer.await("a sub-replica caught up", wait,
+                                () -> ReplicationTest.field(jc, "slave_repl_offset") == ReplicationTest.field(jb, "master_repl_offset"));
+                        Dataset.assertSame(expected, Dataset.read(jc), "a sub-replica");
+                    }
+                }
+                assertTrue(ReplicationTest.stat(jb, "sync_full") >= 12, jb.info("stats"));
+            } finally {
+                for (RealRedis c : subs) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /**
      * A replica's dump taken while its master writes (SHUTDOWN's save, SAVE, BGSAVE) stands for
      * exactly one offset: restarted from it, the replica resumes by partial sync and applies
      * nothing twice (counters and lists on every shard show it) and misses nothing. The cut is
