@@ -16,7 +16,10 @@ import static io.damselfly.engine.command.CommandSpec.READONLY;
 import static io.damselfly.engine.command.CommandSpec.WRITE;
 import static io.damselfly.engine.command.CommandSpec.command;
 
-/** SETBIT GETBIT BITCOUNT BITPOS BITOP: strings as bit arrays, bit 0 the most significant of byte 0. */
+/**
+ * SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO: strings as bit arrays, bit 0 the
+ * most significant of byte 0.
+ */
 public final class BitCommands {
     private static final String OFFSET_ERROR = "ERR bit offset is not an integer or out of range";
     private static final byte[] SET = Reply.ascii("SET");
@@ -42,6 +45,13 @@ public final class BitCommands {
                 .acl("@write", "@bitmap", "@slow")
                 .summary("Combines strings bit by bit (AND, OR, XOR, NOT) into a destination key.")
                 .complexity("O(N)").handler(BitCommands::bitop).multi(new BitopOp()).build());
+        t.add(command("bitfield", -2).flags(WRITE | DENYOOM).keys(1, 1, 1).group("bitmap").since("3.2.0")
+                .acl("@write", "@bitmap", "@slow")
+                .summary("Reads, writes and increments integers of any width up to 64 bits stored at bit offsets of a string.")
+                .complexity("O(1) for each subcommand specified").handler(c -> bitfield(c, false)).build());
+        t.add(command("bitfield_ro", -2).flags(READONLY | FAST).keys(1, 1, 1).group("bitmap").since("6.0.0")
+                .acl("@read", "@bitmap", "@fast").summary("Reads integers at bit offsets of a string (BITFIELD's GET only).")
+                .complexity("O(1) for each subcommand specified").handler(c -> bitfield(c, true)).build());
     }
 
     /** Bit offset of argument i, or -1 after an error reply. */
@@ -75,18 +85,21 @@ public final class BitCommands {
             return;
         }
         long byteIndex = offset >> 3;
+        int mask = 1 << (7 - (int) (offset & 7));
         if (a == 0) {
             a = c.db.allocateValue(b, r.off(1), r.len(1), Entry.TYPE_STRING, byteIndex + 1, Keyspace.NO_EXPIRE);
             c.db.page(a).asSlice(c.db.valueOffset(a), byteIndex + 1).fill((byte) 0);
         } else if (c.db.valueLength(a) <= byteIndex) {
             a = c.db.resizeString(b, r.off(1), r.len(1), a, byteIndex + 1);
+        } else if (((Values.byteAt(c.db, a, byteIndex) & mask) != 0) == on) {
+            c.reply.integer(on ? 1 : 0); // no change: not a write (no dirty, nothing replicated), as in Redis
+            return;
         } else {
-            c.db.resizeString(b, r.off(1), r.len(1), a, c.db.valueLength(a));
+            a = c.db.resizeString(b, r.off(1), r.len(1), a, c.db.valueLength(a));
         }
         MemorySegment page = c.db.page(a);
         long at = c.db.valueOffset(a) + byteIndex;
         int old = page.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
-        int mask = 1 << (7 - (int) (offset & 7));
         int value = on ? old | mask : old & ~mask;
         page.set(ValueLayout.JAVA_BYTE, at, (byte) value);
         c.reply.integer((old & mask) != 0 ? 1 : 0);
@@ -466,6 +479,246 @@ public final class BitCommands {
             } else {
                 reply.integer(tx.value);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ BITFIELD
+
+    private static final int BF_GET = 0;
+    private static final int BF_SET = 1;
+    private static final int BF_INCRBY = 2;
+    private static final int WRAP = 0;
+    private static final int SAT = 1;
+    private static final int FAIL = 2;
+    private static final String TYPE_ERROR =
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+
+    /**
+     * BITFIELD and BITFIELD_RO. Every operation is parsed and checked before any runs (a bad one
+     * fails the command with nothing done); the string grows once, to the farthest bit written.
+     */
+    static void bitfield(CommandContext c, boolean readonlyCommand) {
+        Request r = c.req;
+        int max = (r.argc() - 2) / 3 + 1;
+        int[] op = new int[max];
+        int[] width = new int[max];
+        boolean[] signed = new boolean[max];
+        int[] overflow = new int[max];
+        long[] offset = new long[max];
+        long[] value = new long[max];
+        int n = 0;
+        int mode = WRAP;
+        boolean writes = false;
+        long highest = 0;
+        io.damselfly.engine.resp.Numbers.LongResult parsed = new io.damselfly.engine.resp.Numbers.LongResult();
+        for (int j = 2; j < r.argc(); j++) {
+            int left = r.argc() - j - 1;
+            int code;
+            if (r.is(j, "get") && left >= 2) {
+                code = BF_GET;
+            } else if (r.is(j, "set") && left >= 3) {
+                code = BF_SET;
+            } else if (r.is(j, "incrby") && left >= 3) {
+                code = BF_INCRBY;
+            } else if (r.is(j, "overflow") && left >= 1) {
+                j++;
+                if (r.is(j, "wrap")) {
+                    mode = WRAP;
+                } else if (r.is(j, "sat")) {
+                    mode = SAT;
+                } else if (r.is(j, "fail")) {
+                    mode = FAIL;
+                } else {
+                    c.reply.error("ERR Invalid OVERFLOW type specified");
+                    return;
+                }
+                continue;
+            } else {
+                c.syntaxError();
+                return;
+            }
+            byte[] b = r.buf();
+            int to = r.off(j + 1);
+            int tl = r.len(j + 1);
+            if (tl < 2 || (b[to] != 'i' && b[to] != 'u')
+                    || !io.damselfly.engine.resp.Numbers.parseLong(b, to + 1, tl - 1, parsed)
+                    || parsed.value < 1 || parsed.value > (b[to] == 'i' ? 64 : 63)) {
+                c.reply.error(TYPE_ERROR);
+                return;
+            }
+            int bits = (int) parsed.value;
+            int oo = r.off(j + 2);
+            int ol = r.len(j + 2);
+            boolean hash = ol > 0 && b[oo] == '#';
+            if (!io.damselfly.engine.resp.Numbers.parseLong(b, hash ? oo + 1 : oo, hash ? ol - 1 : ol, parsed)) {
+                c.reply.error(OFFSET_ERROR);
+                return;
+            }
+            long at = parsed.value;
+            if (hash) {
+                at = Math.multiplyHigh(at, bits) != (at * bits >> 63) ? -1 : at * bits; // overflow: out of range
+            }
+            if (at < 0 || (at >> 3) >= c.engine.settings().protoMaxBulkLen.number()) {
+                c.reply.error(OFFSET_ERROR);
+                return;
+            }
+            if (code != BF_GET) {
+                writes = true;
+                highest = Math.max(highest, at + bits - 1);
+                if (!r.parseLong(j + 3)) {
+                    c.notInteger();
+                    return;
+                }
+                value[n] = r.longValue();
+            }
+            op[n] = code;
+            width[n] = bits;
+            signed[n] = b[to] == 'i';
+            overflow[n] = mode;
+            offset[n] = at;
+            n++;
+            j += code == BF_GET ? 2 : 3;
+        }
+        long a;
+        boolean grown = false;
+        if (!writes) {
+            a = Values.readString(c, 1);
+            if (a < 0) {
+                return;
+            }
+        } else {
+            if (readonlyCommand) {
+                c.reply.error("ERR BITFIELD_RO only supports the GET subcommand");
+                return;
+            }
+            a = Values.writeString(c, 1);
+            if (a < 0) {
+                return;
+            }
+            long bytes = (highest >> 3) + 1;
+            if (a == 0) {
+                a = c.db.allocateValue(r.buf(), r.off(1), r.len(1), Entry.TYPE_STRING, bytes, Keyspace.NO_EXPIRE);
+                c.db.page(a).asSlice(c.db.valueOffset(a), bytes).fill((byte) 0);
+                grown = true;
+            } else if (c.db.valueLength(a) < bytes) {
+                a = c.db.resizeString(r.buf(), r.off(1), r.len(1), a, bytes);
+                grown = true;
+            }
+        }
+        boolean announced = grown; // creating or growing the string announced the change
+        c.reply.array(n);
+        long changes = 0;
+        for (int i = 0; i < n; i++) {
+            int bits = width[i];
+            if (op[i] == BF_GET) {
+                long raw = a == 0 ? 0 : readBits(c.db.page(a), c.db.valueOffset(a), c.db.valueLength(a), offset[i], bits);
+                c.reply.integer(signed[i] ? signExtend(raw, bits) : raw);
+                continue;
+            }
+            long raw = readBits(c.db.page(a), c.db.valueOffset(a), c.db.valueLength(a), offset[i], bits);
+            long old = signed[i] ? signExtend(raw, bits) : raw;
+            long incr = op[i] == BF_INCRBY ? value[i] : 0;
+            long start = op[i] == BF_INCRBY ? old : value[i];
+            long[] result = signed[i] ? signedResult(incr, start, bits, overflow[i]) : unsignedResult(incr, start, bits, overflow[i]);
+            if (result == null) {
+                c.reply.nullBulk(); // FAIL on overflow: nothing written
+                continue;
+            }
+            long fresh = result[0];
+            c.reply.integer(op[i] == BF_INCRBY ? fresh : old);
+            if (fresh != old) {
+                if (!announced) {
+                    // the first change in place: a snapshot takes the bucket first, watchers learn of it
+                    a = c.db.resizeString(r.buf(), r.off(1), r.len(1), a, c.db.valueLength(a));
+                    announced = true;
+                }
+                writeBits(c.db.page(a), c.db.valueOffset(a), offset[i], bits, fresh);
+            }
+            if (grown || fresh != old) {
+                changes++;
+            }
+        }
+        // Redis counts a change per operation that changed the string (every one when it grew)
+        c.shard.addDirty(changes - (announced ? 1 : 0));
+        if (changes > 0 || grown) {
+            c.journalVerbatim(); // it runs the same on a replica, overflow modes included
+        }
+        if (changes > 0) {
+            c.notify(Events.STRING, Events.SETBIT, 1);
+        }
+    }
+
+    /**
+     * The value SET or INCRBY stores in a signed field, as {@code {value}}, or null when it
+     * overflows under FAIL. {@code base + incr} is the operation (SET: base = the new value, incr 0).
+     * The bounds are computed in wrapping 64-bit arithmetic, as Redis computes them: a SET of a
+     * value far below the range counts as an overflow upwards there (SAT stores the maximum),
+     * and so it does here.
+     */
+    private static long[] signedResult(long incr, long base, int bits, int mode) {
+        long max = bits == 64 ? Long.MAX_VALUE : (1L << (bits - 1)) - 1;
+        long min = -max - 1;
+        long maxIncr = max - base;
+        long minIncr = min - base;
+        boolean up = base > max || (bits != 64 && incr > maxIncr) || (base >= 0 && incr > 0 && incr > maxIncr);
+        boolean down = !up && (base < min || (bits != 64 && incr < minIncr) || (base < 0 && incr < 0 && incr < minIncr));
+        if (!up && !down) {
+            return new long[] {base + incr};
+        }
+        if (mode == FAIL) {
+            return null;
+        }
+        if (mode == SAT) {
+            return new long[] {up ? max : min};
+        }
+        return new long[] {signExtend((base + incr) & mask(bits), bits)};
+    }
+
+    /** {@link #signedResult} for an unsigned field (at most 63 bits), {@code base} read as unsigned. */
+    private static long[] unsignedResult(long incr, long base, int bits, int mode) {
+        long max = (1L << bits) - 1;
+        boolean up = Long.compareUnsigned(base, max) > 0 || (incr > 0 && incr > max - base);
+        boolean down = !up && incr < 0 && incr < -base;
+        if (!up && !down) {
+            return new long[] {base + incr};
+        }
+        if (mode == FAIL) {
+            return null;
+        }
+        if (mode == SAT) {
+            return new long[] {up ? max : 0};
+        }
+        return new long[] {(base + incr) & max};
+    }
+
+    private static long mask(int bits) {
+        return bits == 64 ? -1L : (1L << bits) - 1;
+    }
+
+    private static long signExtend(long raw, int bits) {
+        return bits == 64 ? raw : (raw << (64 - bits)) >> (64 - bits);
+    }
+
+    /** {@code bits} bits from bit {@code at}, most significant first; bits past the string's end read 0. */
+    private static long readBits(MemorySegment page, long base, long len, long at, int bits) {
+        long v = 0;
+        for (int i = 0; i < bits; i++) {
+            long bit = at + i;
+            long byteIndex = bit >> 3;
+            int b = byteIndex < len ? page.get(ValueLayout.JAVA_BYTE, base + byteIndex) & 0xFF : 0;
+            v = (v << 1) | ((b >> (7 - (int) (bit & 7))) & 1);
+        }
+        return v;
+    }
+
+    private static void writeBits(MemorySegment page, long base, long at, int bits, long value) {
+        for (int i = 0; i < bits; i++) {
+            long bit = at + i;
+            long where = base + (bit >> 3);
+            int b = page.get(ValueLayout.JAVA_BYTE, where) & 0xFF;
+            int m = 1 << (7 - (int) (bit & 7));
+            boolean on = ((value >>> (bits - 1 - i)) & 1) != 0;
+            page.set(ValueLayout.JAVA_BYTE, where, (byte) (on ? b | m : b & ~m));
         }
     }
 }

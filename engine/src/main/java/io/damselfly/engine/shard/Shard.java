@@ -365,6 +365,11 @@ public final class Shard {
         return dirty;
     }
 
+    /** Counts changes beyond those the keyspace's own calls counted (a command that makes several). */
+    public void addDirty(long n) {
+        dirty += n;
+    }
+
     public long expiredKeys() {
         return expiredKeys;
     }

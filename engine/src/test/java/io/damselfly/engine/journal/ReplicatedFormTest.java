@@ -126,6 +126,13 @@ class ReplicatedFormTest {
         assertEquals("APPEND s abc", single("APPEND", "s", "abc"));
         assertEquals("SETRANGE s 5 xy", single("SETRANGE", "s", "5", "xy"));
         assertEquals("SETBIT b 7 1", single("SETBIT", "b", "7", "1"));
+        assertEquals(List.of(), forms("SETBIT", "b", "7", "1"), "a SETBIT that changes nothing is not replicated");
+        assertEquals("BITFIELD b SET u8 8 5 INCRBY u8 8 1", single("BITFIELD", "b", "SET", "u8", "8", "5", "INCRBY", "u8", "8", "1"));
+        assertEquals(List.of(), forms("BITFIELD", "b", "SET", "u8", "8", "6"), "nor a BITFIELD that changes nothing");
+        assertEquals(List.of(), forms("BITFIELD", "b", "GET", "u8", "8"));
+        assertEquals(List.of(), forms("BITFIELD_RO", "b", "GET", "u8", "8"));
+        assertEquals("BITFIELD b OVERFLOW FAIL INCRBY u8 64 300", single("BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "64", "300"),
+                "a BITFIELD that only grew the string goes as it is: the replica grows it the same way");
         d.call(c, "SET", "{t}a", "x");
         assertEquals("BITOP OR {t}d {t}a {t}b", single("BITOP", "OR", "{t}d", "{t}a", "{t}b"));
     }
