@@ -107,7 +107,11 @@ class ServerCommandsTest {
             String list = b.clientList();
             assertTrue(list.contains("name=alpha"), list);
             assertTrue(list.contains("id=" + id + " "), list);
-            assertTrue(a.clientInfo().startsWith("id=" + id + " addr="));
+            String info = a.clientInfo();
+            assertTrue(info.startsWith("id=" + id + " addr="), info);
+            // the caller's query buffer holds its own command while it runs, as in Redis: *2 $6 client $4 info
+            assertTrue(info.contains(" qbuf=26 "), info);
+            assertTrue(list.matches("(?s).* qbuf=26 .*cmd=client\\|list .*"), list);
             JedisDataException bad = assertThrows(JedisDataException.class, () -> a.clientSetname("bad name"));
             assertEquals("ERR Client names cannot contain spaces, newlines or special characters.", bad.getMessage());
             assertEquals(1, b.clientKill(new redis.clients.jedis.params.ClientKillParams().id(Long.toString(id))));
@@ -198,6 +202,37 @@ class ServerCommandsTest {
                     seen++;
                 }
             }
+        }
+    }
+
+    /**
+     * A transaction's commands reach monitors when EXEC runs them, before EXEC's own line, and
+     * not when queued; an aborted EXEC shows alone (Redis 7.0's order).
+     */
+    @Test
+    void monitorSeesATransactionAsItRuns() throws Exception {
+        try (TestServer.Raw mon = server.raw(); Jedis j = server.jedis(); Jedis other = server.jedis()) {
+            mon.send("MONITOR\r\n");
+            assertEquals("+OK", mon.line());
+            redis.clients.jedis.Transaction t = j.multi();
+            t.set("mon-tx-a", "1");
+            t.incr("mon-tx-b");
+            t.exec();
+            j.set("mon-tx-after", "1");
+            j.watch("mon-tx-watched");
+            other.set("mon-tx-watched", "changed");
+            t = j.multi();
+            t.set("mon-tx-not-run", "1");
+            assertEquals(null, t.exec());
+            j.set("mon-tx-end", "1");
+            List<String> lines = new java.util.ArrayList<>();
+            while (lines.isEmpty() || !lines.get(lines.size() - 1).contains("mon-tx-end")) {
+                String line = mon.line();
+                lines.add(line.replaceAll("^\\+[0-9.]+ \\[0 [^]]*\\] ", ""));
+            }
+            assertEquals(List.of("\"MULTI\"", "\"SET\" \"mon-tx-a\" \"1\"", "\"INCR\" \"mon-tx-b\"", "\"EXEC\"",
+                    "\"SET\" \"mon-tx-after\" \"1\"", "\"WATCH\" \"mon-tx-watched\"", "\"SET\" \"mon-tx-watched\" \"changed\"",
+                    "\"MULTI\"", "\"EXEC\"", "\"UNWATCH\"", "\"SET\" \"mon-tx-end\" \"1\""), lines); // Jedis unwatches after a null EXEC
         }
     }
 

@@ -59,7 +59,7 @@ public final class ConnectionCommands {
                 .summary("Returns the connection's id.").home(c -> c.reply.integer(c.client.id())));
         client.sub(subcommand("client", "info", 2).flags(CONN).acl("@slow", "@connection").since("6.2.0")
                 .tips("nondeterministic_output").summary("Describes the connection, as one line of CLIENT LIST.")
-                .home(c -> c.reply.verbatim(describe(c.engine, c.client) + "\n")));
+                .home(c -> c.reply.verbatim(describe(c.engine, c.client, c.client) + "\n")));
         client.sub(subcommand("client", "list", -2).flags(CommandSpec.ADMIN | CONN).acl("@admin", "@slow", "@dangerous", "@connection")
                 .since("2.4.0").tips("nondeterministic_output").complexity("O(N) where N is the number of client connections")
                 .summary("Describes every connection, one per line.").home(ConnectionCommands::clientList));
@@ -355,7 +355,7 @@ public final class ConnectionCommands {
     // ------------------------------------------------------------------ CLIENT
 
     /** One line of CLIENT LIST. Fields owned by other threads are read without locks: a snapshot for display. */
-    public static String describe(Engine engine, Client cl) {
+    public static String describe(Engine engine, Client cl, Client caller) {
         long now = System.currentTimeMillis();
         String name = cl.name();
         StringBuilder flags = new StringBuilder();
@@ -367,7 +367,7 @@ public final class ConnectionCommands {
         if (flags.length() == 0) {
             flags.append('N');
         }
-        long qbuf = cl.inputPending();
+        long qbuf = cl.queryBufferShown(cl == caller);
         return "id=" + cl.id()
                 + " addr=" + cl.address()
                 + " laddr=" + cl.localAddress()
@@ -424,7 +424,7 @@ public final class ConnectionCommands {
             }
             for (Client cl : host.clients()) {
                 if (clientType(c.engine, cl).equals(type)) {
-                    sb.append(describe(c.engine, cl)).append('\n');
+                    sb.append(describe(c.engine, cl, c.client)).append('\n');
                 }
             }
         } else if (r.argc() > 3 && r.is(2, "id")) {
@@ -439,7 +439,7 @@ public final class ConnectionCommands {
             for (long id : ids) {
                 for (Client cl : host.clients()) {
                     if (cl.id() == id) {
-                        sb.append(describe(c.engine, cl)).append('\n');
+                        sb.append(describe(c.engine, cl, c.client)).append('\n');
                     }
                 }
             }
@@ -448,7 +448,7 @@ public final class ConnectionCommands {
             return;
         } else {
             for (Client cl : host.clients()) {
-                sb.append(describe(c.engine, cl)).append('\n');
+                sb.append(describe(c.engine, cl, c.client)).append('\n');
             }
         }
         c.reply.verbatim(sb.toString());

@@ -453,12 +453,19 @@ public final class ServerCommands {
         reply.array(10);
         reply.bulk(s.fullName());
         reply.integer(s.arity());
-        long flags = s.flags() | (s.hasKeyFinder() ? CommandSpec.MOVABLE_KEYS : 0);
+        KeySpecs.Spec[] specs = KeySpecs.of(s);
+        boolean movable = specs != null ? KeySpecs.movable(specs) : s.hasKeyFinder();
+        long flags = s.flags() | (movable ? CommandSpec.MOVABLE_KEYS : 0);
         flagSet(reply, flags);
         int first = s.firstKey();
         int last = s.lastKey();
         int step = s.keyStep();
-        if (s.hasKeyFinder() && first == 0) {
+        if (specs != null) {
+            int[] legacy = KeySpecs.legacyRange(specs);
+            first = legacy[0];
+            last = legacy[1];
+            step = legacy[2];
+        } else if (s.hasKeyFinder() && first == 0) {
             first = 1;
             last = -1;
             step = 2;
@@ -474,7 +481,9 @@ public final class ServerCommands {
         for (String tip : s.tips()) {
             reply.bulk(tip);
         }
-        if (first > 0) {
+        if (specs != null) {
+            KeySpecs.reply(reply, specs);
+        } else if (first > 0) {
             reply.set(1);
             reply.map(3);
             reply.bulk("flags");
@@ -640,10 +649,11 @@ public final class ServerCommands {
             if (withFlags) {
                 c.reply.array(2);
                 c.reply.bulk(r.buf(), sub.off(keys[k]), sub.len(keys[k]));
-                boolean write = s.has(CommandSpec.WRITE);
-                c.reply.set(2);
-                c.reply.simple(write ? "RW" : "RO");
-                c.reply.simple(write ? "update" : "access");
+                int flags = KeySpecs.flagsOf(s, sub, keys[k]);
+                if (flags < 0) { // a command of Damselfly's own
+                    flags = s.has(CommandSpec.WRITE) ? KeySpecs.RW | KeySpecs.UPDATE : KeySpecs.RO | KeySpecs.ACCESS;
+                }
+                KeySpecs.replyFlags(c.reply, flags & ~KeySpecs.VARIABLE_FLAGS);
             } else {
                 c.reply.bulk(r.buf(), sub.off(keys[k]), sub.len(keys[k]));
             }

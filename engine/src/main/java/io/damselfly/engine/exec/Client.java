@@ -217,6 +217,18 @@ public class Client {
         return inLimit - parser.position();
     }
 
+    /** Where the commands {@link Worker#process} runs now began in {@link #in} (home thread). */
+    int batchStart;
+
+    /**
+     * The query buffer's length as CLIENT LIST shows it: for the client whose command runs, what
+     * its batch of input holds, the running command and the ones before it included, as Redis
+     * trims its query buffer only after the batch; for any other, what waits to be parsed.
+     */
+    public int queryBufferShown(boolean running) {
+        return running ? Math.max(0, inLimit - batchStart) : inputPending();
+    }
+
     /**
      * Makes room to read more: moves unconsumed bytes to the front and, if the buffer is still
      * full, doubles it (never beyond what the pending command needs, plus one read). Not while

@@ -300,6 +300,7 @@ final class ExecOp implements MultiShardOp {
     @Override
     public void reply(Tx tx, Reply reply) {
         coordinator.dropWatch(watch);
+        coordinator.feedExec(client, aborted ? null : commands, tx.req, tx.db);
         if (aborted) {
             reply.nullArray();
         } else {

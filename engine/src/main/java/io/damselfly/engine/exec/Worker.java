@@ -66,6 +66,7 @@ public final class Worker {
     /** Set by {@link #block} while a handler runs: the command blocked instead of replying. */
     private Waiter justBlocked;
     private final CommandSpec watchSpec;
+    private final CommandSpec execSpec;
     /** This shard's WATCHed keys. */
     final Watches watches = new Watches();
     /** Keys that filled while a transaction held them; served once its locks are gone. */
@@ -104,6 +105,7 @@ public final class Worker {
         this.ctx = new CommandContext(engine, this, reply);
         shard.listener(new KeyEvents());
         this.watchSpec = engine.commands().lookup("watch");
+        this.execSpec = engine.commands().lookup("exec");
         int ids = engine.commands().idCount();
         calls = new long[ids];
         latencies = new org.HdrHistogram.IntCountsHistogram[ids];
@@ -359,6 +361,7 @@ public final class Worker {
      */
     public void process(Client c) {
         long maxBulk = engine.settings().protoMaxBulkLen.number();
+        c.batchStart = c.parser.position();
         if (c.streamPositions && !c.hasPending && !c.parked) {
             streamPosition((InternalClient) c); // a command that went away finished meanwhile
         }
@@ -661,9 +664,28 @@ public final class Worker {
     }
 
     private void feedMonitors(Client c, CommandSpec spec, Request r) {
-        if (engine.monitors() > 0 && !spec.has(CommandSpec.SKIP_MONITOR) && !spec.has(CommandSpec.ADMIN)) {
+        if (engine.monitors() > 0 && spec != execSpec && !spec.has(CommandSpec.SKIP_MONITOR) && !spec.has(CommandSpec.ADMIN)) {
             engine.host().feedMonitors(c, r, c.db);
         }
+    }
+
+    /**
+     * EXEC's lines for monitors, once it is known what ran: the queued commands ({@code ran};
+     * null when none did: an abort, a touched watch), then EXEC itself, as Redis feeds each
+     * command after running it. Queued commands are not fed when queued.
+     */
+    void feedExec(Client c, List<MultiState.Queued> ran, Request exec, int db) {
+        if (engine.monitors() == 0) {
+            return;
+        }
+        if (ran != null) {
+            for (MultiState.Queued q : ran) {
+                if (!q.spec().has(CommandSpec.SKIP_MONITOR) && !q.spec().has(CommandSpec.ADMIN)) {
+                    engine.host().feedMonitors(c, q.req(), q.db());
+                }
+            }
+        }
+        engine.host().feedMonitors(c, exec, db);
     }
 
     private CommandSpec resolve(Client c, Request r) {
@@ -1630,11 +1652,13 @@ public final class Worker {
         Client client = c.client;
         MultiState m = client.multi;
         if (m == null) {
+            feedExec(client, null, c.req, client.db);
             c.reply.error("ERR EXEC without MULTI");
             return;
         }
         client.multi = null;
         if (m.dirtyExec) {
+            feedExec(client, null, c.req, client.db);
             unwatch(client);
             c.reply.error("EXECABORT Transaction discarded because of previous errors.");
             return;
@@ -1644,6 +1668,7 @@ public final class Worker {
         for (MultiState.Queued q : m.commands) {
             String gate = engine.commandGate(client, q.spec(), q.req());
             if (gate != null) {
+                feedExec(client, null, c.req, client.db);
                 unwatch(client);
                 c.reply.error("EXECABORT Transaction discarded because of: " + gate);
                 return;
