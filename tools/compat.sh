@@ -8,7 +8,7 @@ src="${1:-}"
 [ -n "$src" ] && [ -f "$src/tests/test_helper.tcl" ] || { echo "compat: pass REDIS_SRC=<redis 7.0.15 checkout>"; exit 1; }
 # COMPAT_SKIP=1 also skips the tests listed in tools/compat-skip.txt (they need replication, scripting,
 # streams or DEBUG subcommands Damselfly lacks, and their errors would otherwise abort the rest of their unit).
-units=${COMPAT_UNITS:-"unit/type/string unit/type/incr unit/keyspace unit/expire unit/protocol unit/info-command unit/type/hash unit/type/list unit/type/set unit/type/zset unit/multi unit/pubsub unit/scan unit/other unit/dump unit/pause unit/slowlog"}
+units=${COMPAT_UNITS:-"unit/type/string unit/type/incr unit/keyspace unit/expire unit/protocol unit/info-command unit/type/hash unit/type/list unit/type/list-3 unit/type/set unit/type/zset unit/multi unit/pubsub unit/scan unit/other unit/dump unit/pause unit/slowlog unit/bitops unit/bitfield unit/introspection unit/introspection-2 unit/quit unit/lazyfree"}
 tags=${COMPAT_TAGS:-"-slow -needs:debug -needs:config-maxmemory -needs:reset -needs:config-resetstat -needs:pfdebug -needs:latency"}
 out="$root/compat-results"
 mkdir -p "$out"
