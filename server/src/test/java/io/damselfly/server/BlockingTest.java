@@ -76,6 +76,31 @@ class BlockingTest extends ServerTestBase {
         assertEquals(of(spread[1], of("z", "y")), m.get(30, TimeUnit.SECONDS));
     }
 
+    /**
+     * Nothing runs between a push and the serving of its waiters, as in Redis: once LPUSH has
+     * answered, the served BRPOPLPUSH's write to its destination is there for any client, a
+     * transaction watching the destination aborts, and a read sees it. The waiting, watching and
+     * reading clients are new connections each round, so they land on every proactor.
+     */
+    @Test
+    void aServedMoveIsVisibleToEveryoneOnceThePushAnswered() throws Exception {
+        for (int round = 0; round < 60; round++) {
+            c.call("DEL", "{w}src", "{w}dst");
+            CompletableFuture<Object> moved = async("BRPOPLPUSH", "{w}src", "{w}dst", "0");
+            awaitBlocked(1);
+            try (Jedis watcher = server.jedis(); Jedis reader = server.jedis()) {
+                watcher.watch("{w}dst");
+                redis.clients.jedis.Transaction t = watcher.multi();
+                t.get("{w}other");
+                c.call("LPUSH", "{w}src", "e" + round);
+                assertEquals(null, t.exec(), "round " + round + ": EXEC watching the destination");
+                List<Object> read = reader.lrange("{w}dst", 0, -1).stream().map(Object.class::cast).toList();
+                assertEquals(of("e" + round), read, "round " + round + ": the move, read after the push");
+            }
+            assertEquals("e" + round, moved.get(30, TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void existingDataIsTakenInArgumentOrder() {
         c.call("RPUSH", spread[1], "b1");

@@ -386,6 +386,11 @@ public final class Engine {
         return txSequence.incrementAndGet();
     }
 
+    /** The last transaction id given out. */
+    long lastTxId() {
+        return txSequence.get();
+    }
+
     public long nextClientId() {
         return clientIds.incrementAndGet();
     }

@@ -1035,6 +1035,9 @@ public final class Worker {
         }
         byte[] buf = r.buf();
         boolean blockingCommand = spec.has(CommandSpec.BLOCKING);
+        if (!blockingCommand && servingPending()) {
+            return true; // nothing runs here between a push and the serving of its waiters
+        }
         for (int k = 0; k < n; k++) {
             int a = keyScratch[k];
             if (locks.conflicts(db, buf, r.off(a), r.len(a), exclusive)
@@ -1557,12 +1560,33 @@ public final class Worker {
         p.held.clear();
     }
 
+    /**
+     * Whether keys filled and their waiters wait only for the barrier to be served: commands that
+     * reach this shard meanwhile, and transactions scheduled after the push, wait too, as on Redis
+     * no command runs between a push and the serving of its waiters (a transaction watching a
+     * served BRPOPLPUSH's destination aborts; a read sees the move once the push answered). Not
+     * while blocking commands are on their way here: serving waits for those, and they may queue
+     * behind anything.
+     */
+    private boolean servingPending() {
+        return !heldForServing.isEmpty() && incomingBlocking.get() == 0;
+    }
+
     private void runQueue() {
         boolean released = false;
         while (!txQueue.isEmpty()) {
             TxPart head = txQueue.get(0);
             if (!head.ready) {
                 break;
+            }
+            if (head.tx.id > servingTxFloor && head.tx.id > maxStarted && servingPending()
+                    && !head.tx.spec.has(CommandSpec.BLOCKING)) {
+                if (barrierOutstanding == 0) {
+                    serveReady(); // sends the barrier, if nothing else did; the serving resumes the queue
+                }
+                if (servingPending()) {
+                    break;
+                }
             }
             head.ready = false;
             if (head.tx.id > maxStarted) {
@@ -2048,10 +2072,22 @@ public final class Worker {
         }
     }
 
+    private void releaseHeld() {
+        for (LockTable.Key k : heldForServing) {
+            locks.unlock(k, true);
+        }
+        heldForServing.clear();
+    }
+
     /** Serves the clients blocked on keys that filled, each key's waiters in blocking order. */
     private void serveReady() {
         // Until they are served, keys that filled are held: other commands on them wait, as no
         // command runs between a push and the serving of its waiters on Redis.
+        if (heldForServing.isEmpty()) {
+            // transactions scheduled from now on come after the push (their EXEC was read after
+            // it): they wait for the serving. Those scheduled before go in their place.
+            servingTxFloor = engine.lastTxId();
+        }
         blocking.forEachReady(k -> {
             if (heldForServing.add(k)) {
                 locks.lock(k, true);
@@ -2073,10 +2109,7 @@ public final class Worker {
             }
             return;
         }
-        for (LockTable.Key k : heldForServing) {
-            locks.unlock(k, true);
-        }
-        heldForServing.clear();
+        releaseHeld();
         barrierPassed = false;
         while (blocking.hasReady()) {
             LockTable.Key key = blocking.nextReady();
@@ -2288,6 +2321,8 @@ public final class Worker {
     }
 
     private final java.util.HashSet<LockTable.Key> heldForServing = new java.util.HashSet<>();
+    /** The last transaction id given out when the current hold began (see {@link #servingPending}). */
+    private long servingTxFloor;
     /** How long after a blocking command a new list or sorted set is held for late blockers. */
     static final long RECENT_BLOCKING_NS = 1_000_000_000L;
     private int barrierOutstanding;
@@ -2329,9 +2364,12 @@ public final class Worker {
                 worker.barrierPassed = true;
                 if (worker.blocking.hasReady()) {
                     worker.serveReady();
+                } else {
+                    worker.releaseHeld();
                 }
                 worker.barrierPassed = false;
-                worker.retryBlocked(); // commands that waited for the held keys
+                worker.retryBlocked(); // commands that waited for the held keys, or for the serving
+                worker.runQueue(); // and transactions
             }
         }
     }
