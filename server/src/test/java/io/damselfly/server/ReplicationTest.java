@@ -763,4 +763,55 @@ class ReplicationTest {
         }
         return sb.toString();
     }
+
+    /**
+     * A full sync's offset is where the stream stands at the cut, also when operations over
+     * several shards finish around it: the merge passes the cut only once those before it are
+     * complete, which their coordinators report on their own threads, so the offset may be known
+     * a moment after the cut (before, a replica could be told -1 and never be acknowledged).
+     * A redis-server replica syncs again and again under MULTI/EXEC and MSET over every shard.
+     */
+    @Test
+    void aFullSyncUnderMultiShardWritesTellsTheCutsOffset() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        try (TestServer m = new TestServer("--threads", "3");
+             RealRedis d = new RealRedis(java.nio.file.Files.createTempDirectory("cut-offset-redis"));
+             Jedis jm = m.jedis(); Jedis jd = d.jedis()) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<Thread> writers = new java.util.ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int id = t;
+                writers.add(Thread.ofPlatform().start(() -> {
+                    try (Jedis j = m.jedis()) {
+                        for (int i = 0; !stop.get(); i++) {
+                            redis.clients.jedis.Transaction tx = j.multi();
+                            tx.incr("a" + (i % 7));
+                            tx.incr("b" + (i % 5));
+                            tx.exec();
+                            j.mset("x" + id, Integer.toString(i), "y" + id, Integer.toString(i), "z" + id, Integer.toString(i));
+                        }
+                    }
+                }));
+            }
+            try {
+                for (int round = 0; round < 12; round++) {
+                    jd.replicaofNoOne();
+                    jd.set("own", "write"); // leaves the master's history: a full sync follows
+                    jd.replicaof("127.0.0.1", m.port());
+                    TestServer.await("the link", wait, () -> jd.info("replication").contains("master_link_status:up"));
+                    jm.set("round", Integer.toString(round));
+                    assertEquals(1, jm.waitReplicas(1, 30_000), "round " + round + ": the replica acknowledges the stream");
+                }
+            } finally {
+                stop.set(true);
+                for (Thread w : writers) {
+                    w.join(30_000);
+                }
+            }
+            jm.set("end", "1");
+            assertEquals(1, jm.waitReplicas(1, 30_000));
+            Dataset.assertSame(Dataset.read(jm), Dataset.read(jd), "the replica");
+        }
+    }
+
 }
