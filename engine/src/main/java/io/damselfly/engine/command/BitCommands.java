@@ -494,90 +494,149 @@ public final class BitCommands {
             "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 
     /**
-     * BITFIELD and BITFIELD_RO. Every operation is parsed and checked before any runs (a bad one
-     * fails the command with nothing done); the string grows once, to the farthest bit written.
+     * BITFIELD's operations, read one after another from the arguments: once to check them all
+     * and find the farthest bit written, once more to run them (nothing is kept per operation).
+     */
+    private static final class FieldOps {
+        int op;
+        int bits;
+        boolean signed;
+        int mode = WRAP;
+        long offset;
+        long value;
+        /** The value SET or INCRBY stores, once {@link #store} said it may. */
+        long stored;
+        private int next = 2;
+
+        /** Reads the next operation: 1 when there is one, 0 at the end, -1 after an error reply. */
+        int next(CommandContext c) {
+            Request r = c.req;
+            while (next < r.argc()) {
+                int j = next;
+                int left = r.argc() - j - 1;
+                if (r.is(j, "get") && left >= 2) {
+                    op = BF_GET;
+                } else if (r.is(j, "set") && left >= 3) {
+                    op = BF_SET;
+                } else if (r.is(j, "incrby") && left >= 3) {
+                    op = BF_INCRBY;
+                } else if (r.is(j, "overflow") && left >= 1) {
+                    if (r.is(j + 1, "wrap")) {
+                        mode = WRAP;
+                    } else if (r.is(j + 1, "sat")) {
+                        mode = SAT;
+                    } else if (r.is(j + 1, "fail")) {
+                        mode = FAIL;
+                    } else {
+                        c.reply.error("ERR Invalid OVERFLOW type specified");
+                        return -1;
+                    }
+                    next = j + 2;
+                    continue;
+                } else {
+                    c.syntaxError();
+                    return -1;
+                }
+                byte[] b = r.buf();
+                int to = r.off(j + 1);
+                int tl = r.len(j + 1);
+                if (tl < 2 || (b[to] != 'i' && b[to] != 'u')
+                        || !io.damselfly.engine.resp.Numbers.parseLong(b, to + 1, tl - 1, c.number)
+                        || c.number.value < 1 || c.number.value > (b[to] == 'i' ? 64 : 63)) {
+                    c.reply.error(TYPE_ERROR);
+                    return -1;
+                }
+                bits = (int) c.number.value;
+                signed = b[to] == 'i';
+                int oo = r.off(j + 2);
+                int ol = r.len(j + 2);
+                boolean hash = ol > 0 && b[oo] == '#';
+                if (!io.damselfly.engine.resp.Numbers.parseLong(b, hash ? oo + 1 : oo, hash ? ol - 1 : ol, c.number)) {
+                    c.reply.error(OFFSET_ERROR);
+                    return -1;
+                }
+                long at = c.number.value;
+                if (hash) {
+                    at = Math.multiplyHigh(at, bits) != (at * bits >> 63) ? -1 : at * bits; // overflow: out of range
+                }
+                if (at < 0 || (at >> 3) >= c.engine.settings().protoMaxBulkLen.number()) {
+                    c.reply.error(OFFSET_ERROR);
+                    return -1;
+                }
+                offset = at;
+                if (op != BF_GET) {
+                    if (!r.parseLong(j + 3)) {
+                        c.notInteger();
+                        return -1;
+                    }
+                    value = r.longValue();
+                }
+                next = j + (op == BF_GET ? 3 : 4);
+                return 1;
+            }
+            return 0;
+        }
+
+        /**
+         * What SET or INCRBY stores over {@code old}, into {@link #stored}; false when it overflows
+         * under FAIL (nothing is written). The bounds are computed in wrapping 64-bit arithmetic,
+         * as Redis computes them: a SET of a value far below a signed range counts as an overflow
+         * upwards there (SAT stores the maximum), and so it does here.
+         */
+        boolean store(long old) {
+            long incr = op == BF_INCRBY ? value : 0;
+            long base = op == BF_INCRBY ? old : value;
+            boolean up;
+            boolean down;
+            long max;
+            long min;
+            if (signed) {
+                max = bits == 64 ? Long.MAX_VALUE : (1L << (bits - 1)) - 1;
+                min = -max - 1;
+                long maxIncr = max - base;
+                long minIncr = min - base;
+                up = base > max || (bits != 64 && incr > maxIncr) || (base >= 0 && incr > 0 && incr > maxIncr);
+                down = !up && (base < min || (bits != 64 && incr < minIncr) || (base < 0 && incr < 0 && incr < minIncr));
+            } else {
+                max = (1L << bits) - 1; // at most 63 bits; base is read as unsigned
+                min = 0;
+                up = Long.compareUnsigned(base, max) > 0 || (incr > 0 && incr > max - base);
+                down = !up && incr < 0 && incr < -base;
+            }
+            if (!up && !down) {
+                stored = base + incr;
+            } else if (mode == FAIL) {
+                return false;
+            } else if (mode == SAT) {
+                stored = up ? max : min;
+            } else {
+                long wrapped = (base + incr) & mask(bits);
+                stored = signed ? signExtend(wrapped, bits) : wrapped;
+            }
+            return true;
+        }
+    }
+
+    /**
+     * BITFIELD and BITFIELD_RO. Every operation is checked before any runs (a bad one fails the
+     * command with nothing done); the string grows once, to the farthest bit written.
      */
     static void bitfield(CommandContext c, boolean readonlyCommand) {
         Request r = c.req;
-        int max = (r.argc() - 2) / 3 + 1;
-        int[] op = new int[max];
-        int[] width = new int[max];
-        boolean[] signed = new boolean[max];
-        int[] overflow = new int[max];
-        long[] offset = new long[max];
-        long[] value = new long[max];
+        FieldOps ops = new FieldOps();
         int n = 0;
-        int mode = WRAP;
         boolean writes = false;
         long highest = 0;
-        io.damselfly.engine.resp.Numbers.LongResult parsed = new io.damselfly.engine.resp.Numbers.LongResult();
-        for (int j = 2; j < r.argc(); j++) {
-            int left = r.argc() - j - 1;
-            int code;
-            if (r.is(j, "get") && left >= 2) {
-                code = BF_GET;
-            } else if (r.is(j, "set") && left >= 3) {
-                code = BF_SET;
-            } else if (r.is(j, "incrby") && left >= 3) {
-                code = BF_INCRBY;
-            } else if (r.is(j, "overflow") && left >= 1) {
-                j++;
-                if (r.is(j, "wrap")) {
-                    mode = WRAP;
-                } else if (r.is(j, "sat")) {
-                    mode = SAT;
-                } else if (r.is(j, "fail")) {
-                    mode = FAIL;
-                } else {
-                    c.reply.error("ERR Invalid OVERFLOW type specified");
-                    return;
-                }
-                continue;
-            } else {
-                c.syntaxError();
-                return;
-            }
-            byte[] b = r.buf();
-            int to = r.off(j + 1);
-            int tl = r.len(j + 1);
-            if (tl < 2 || (b[to] != 'i' && b[to] != 'u')
-                    || !io.damselfly.engine.resp.Numbers.parseLong(b, to + 1, tl - 1, parsed)
-                    || parsed.value < 1 || parsed.value > (b[to] == 'i' ? 64 : 63)) {
-                c.reply.error(TYPE_ERROR);
-                return;
-            }
-            int bits = (int) parsed.value;
-            int oo = r.off(j + 2);
-            int ol = r.len(j + 2);
-            boolean hash = ol > 0 && b[oo] == '#';
-            if (!io.damselfly.engine.resp.Numbers.parseLong(b, hash ? oo + 1 : oo, hash ? ol - 1 : ol, parsed)) {
-                c.reply.error(OFFSET_ERROR);
-                return;
-            }
-            long at = parsed.value;
-            if (hash) {
-                at = Math.multiplyHigh(at, bits) != (at * bits >> 63) ? -1 : at * bits; // overflow: out of range
-            }
-            if (at < 0 || (at >> 3) >= c.engine.settings().protoMaxBulkLen.number()) {
-                c.reply.error(OFFSET_ERROR);
-                return;
-            }
-            if (code != BF_GET) {
-                writes = true;
-                highest = Math.max(highest, at + bits - 1);
-                if (!r.parseLong(j + 3)) {
-                    c.notInteger();
-                    return;
-                }
-                value[n] = r.longValue();
-            }
-            op[n] = code;
-            width[n] = bits;
-            signed[n] = b[to] == 'i';
-            overflow[n] = mode;
-            offset[n] = at;
+        int status;
+        while ((status = ops.next(c)) > 0) {
             n++;
-            j += code == BF_GET ? 2 : 3;
+            if (ops.op != BF_GET) {
+                writes = true;
+                highest = Math.max(highest, ops.offset + ops.bits - 1);
+            }
+        }
+        if (status < 0) {
+            return;
         }
         long a;
         boolean grown = false;
@@ -608,31 +667,28 @@ public final class BitCommands {
         boolean announced = grown; // creating or growing the string announced the change
         c.reply.array(n);
         long changes = 0;
-        for (int i = 0; i < n; i++) {
-            int bits = width[i];
-            if (op[i] == BF_GET) {
-                long raw = a == 0 ? 0 : readBits(c.db.page(a), c.db.valueOffset(a), c.db.valueLength(a), offset[i], bits);
-                c.reply.integer(signed[i] ? signExtend(raw, bits) : raw);
+        ops = new FieldOps(); // the second reading: every operation is known to be well formed
+        while (ops.next(c) > 0) {
+            int bits = ops.bits;
+            long raw = a == 0 ? 0 : readBits(c.db.page(a), c.db.valueOffset(a), c.db.valueLength(a), ops.offset, bits);
+            long old = ops.signed ? signExtend(raw, bits) : raw;
+            if (ops.op == BF_GET) {
+                c.reply.integer(old);
                 continue;
             }
-            long raw = readBits(c.db.page(a), c.db.valueOffset(a), c.db.valueLength(a), offset[i], bits);
-            long old = signed[i] ? signExtend(raw, bits) : raw;
-            long incr = op[i] == BF_INCRBY ? value[i] : 0;
-            long start = op[i] == BF_INCRBY ? old : value[i];
-            long[] result = signed[i] ? signedResult(incr, start, bits, overflow[i]) : unsignedResult(incr, start, bits, overflow[i]);
-            if (result == null) {
+            if (!ops.store(old)) {
                 c.reply.nullBulk(); // FAIL on overflow: nothing written
                 continue;
             }
-            long fresh = result[0];
-            c.reply.integer(op[i] == BF_INCRBY ? fresh : old);
+            long fresh = ops.stored;
+            c.reply.integer(ops.op == BF_INCRBY ? fresh : old);
             if (fresh != old) {
                 if (!announced) {
                     // the first change in place: a snapshot takes the bucket first, watchers learn of it
                     a = c.db.resizeString(r.buf(), r.off(1), r.len(1), a, c.db.valueLength(a));
                     announced = true;
                 }
-                writeBits(c.db.page(a), c.db.valueOffset(a), offset[i], bits, fresh);
+                writeBits(c.db.page(a), c.db.valueOffset(a), ops.offset, bits, fresh);
             }
             if (grown || fresh != old) {
                 changes++;
@@ -646,49 +702,6 @@ public final class BitCommands {
         if (changes > 0) {
             c.notify(Events.STRING, Events.SETBIT, 1);
         }
-    }
-
-    /**
-     * The value SET or INCRBY stores in a signed field, as {@code {value}}, or null when it
-     * overflows under FAIL. {@code base + incr} is the operation (SET: base = the new value, incr 0).
-     * The bounds are computed in wrapping 64-bit arithmetic, as Redis computes them: a SET of a
-     * value far below the range counts as an overflow upwards there (SAT stores the maximum),
-     * and so it does here.
-     */
-    private static long[] signedResult(long incr, long base, int bits, int mode) {
-        long max = bits == 64 ? Long.MAX_VALUE : (1L << (bits - 1)) - 1;
-        long min = -max - 1;
-        long maxIncr = max - base;
-        long minIncr = min - base;
-        boolean up = base > max || (bits != 64 && incr > maxIncr) || (base >= 0 && incr > 0 && incr > maxIncr);
-        boolean down = !up && (base < min || (bits != 64 && incr < minIncr) || (base < 0 && incr < 0 && incr < minIncr));
-        if (!up && !down) {
-            return new long[] {base + incr};
-        }
-        if (mode == FAIL) {
-            return null;
-        }
-        if (mode == SAT) {
-            return new long[] {up ? max : min};
-        }
-        return new long[] {signExtend((base + incr) & mask(bits), bits)};
-    }
-
-    /** {@link #signedResult} for an unsigned field (at most 63 bits), {@code base} read as unsigned. */
-    private static long[] unsignedResult(long incr, long base, int bits, int mode) {
-        long max = (1L << bits) - 1;
-        boolean up = Long.compareUnsigned(base, max) > 0 || (incr > 0 && incr > max - base);
-        boolean down = !up && incr < 0 && incr < -base;
-        if (!up && !down) {
-            return new long[] {base + incr};
-        }
-        if (mode == FAIL) {
-            return null;
-        }
-        if (mode == SAT) {
-            return new long[] {up ? max : 0};
-        }
-        return new long[] {(base + incr) & max};
     }
 
     private static long mask(int bits) {
