@@ -287,7 +287,7 @@ final class ReplicaFeeds {
                 heldUpstream = false;
                 replication.resumeUpstream();
             } else {
-                awaitCutOffset(this);
+                awaitCutOffset();
             }
             if (psync) {
                 out.write(("+FULLRESYNC " + log.replid() + " " + cutAt + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -298,24 +298,22 @@ final class ReplicaFeeds {
             out.flush();
             feed.state = "send_bulk";
         }
-    }
 
-    /**
-     * Waits until the stream has merged up to the cut and named its offset. The cut's operation
-     * has run on every shard by now, but the merge passes its barrier only once the operations
-     * before it are complete there too, and the coordinators of those say so on their own threads:
-     * the offset may come a little after the cut (a replica told -1 would never match an ACK).
-     */
-    private void awaitCutOffset(SyncHook h) throws IOException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        synchronized (h) {
-            while (h.cutAt < 0) {
+        /**
+         * Waits until the stream has merged up to the cut and named its offset. The cut's operation
+         * has run on every shard by now, but the merge passes its barrier only once the operations
+         * before it are complete there too, and the coordinators of those say so on their own threads:
+         * the offset may come a little after the cut (a replica told -1 would never match an ACK).
+         */
+        private synchronized void awaitCutOffset() throws IOException {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (cutAt < 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw new IOException("the stream did not reach the sync's cut within 60 s");
                 }
                 try {
-                    h.wait(Math.max(1, left / 1_000_000));
+                    wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted while waiting for the cut's offset");
