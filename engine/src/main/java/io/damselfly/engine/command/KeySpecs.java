@@ -311,54 +311,37 @@ public final class KeySpecs {
     }
 
     /**
-     * Whether COMMAND marks the command movablekeys: some key of it is not found by plain
-     * consecutive index-and-range specifications (Redis derives the flag the same way).
+     * COMMAND INFO's legacy key range and movablekeys flag, derived from the specifications as
+     * Redis derives them: one index-and-range spec is the range as it is; several are glued where
+     * they are consecutive ranges of step 1, and any other spec (keyword, keynum, unknown, step
+     * above 1, out of order) or an incomplete one makes the command movablekeys.
      */
-    static boolean movable(Spec[] specs) {
-        if (specs.length == 1 && specs[0].begin() == INDEX && specs[0].find() == RANGE) {
-            return (specs[0].flags() & INCOMPLETE) != 0; // one range, whatever its step
-        }
-        int previousLast = 0;
-        boolean plain = false;
-        for (Spec s : specs) {
-            if (s.begin() != INDEX || s.find() != RANGE || s.b() != 1
-                    || (previousLast != 0 && previousLast != s.position() - 1)) {
-                return true;
-            }
-            if ((s.flags() & INCOMPLETE) != 0) {
-                return true;
-            }
-            int last = s.a() >= 0 ? s.a() + s.position() : s.a();
-            previousLast = Integer.compareUnsigned(previousLast, last) > 0 ? previousLast : last;
-            plain = true;
-        }
-        return !plain;
+    record Legacy(int first, int last, int step, boolean movable) {
     }
 
-    /**
-     * COMMAND INFO's legacy {first, last, step}, derived from the specifications as Redis does:
-     * one index-and-range spec as it is; several glued where they are consecutive ranges of
-     * step 1; {0, 0, 0} when none is such a range.
-     */
-    static int[] legacyRange(Spec[] specs) {
+    static Legacy legacy(Spec[] specs) {
         if (specs.length == 1 && specs[0].begin() == INDEX && specs[0].find() == RANGE) {
             Spec s = specs[0];
-            return new int[] {s.position(), s.a() >= 0 ? s.a() + s.position() : s.a(), s.b()};
+            return new Legacy(s.position(), s.a() >= 0 ? s.a() + s.position() : s.a(), s.b(),
+                    (s.flags() & INCOMPLETE) != 0);
         }
+        boolean movable = false;
         int first = Integer.MAX_VALUE;
         int last = 0;
         int previousLast = 0;
         for (Spec s : specs) {
             if (s.begin() != INDEX || s.find() != RANGE || s.b() != 1
                     || (previousLast != 0 && previousLast != s.position() - 1)) {
+                movable = true;
                 continue;
             }
+            movable |= (s.flags() & INCOMPLETE) != 0;
             first = Math.min(first, s.position());
             int abs = s.a() >= 0 ? s.a() + s.position() : s.a();
             last = Integer.compareUnsigned(last, abs) > 0 ? last : abs; // a negative one (from the end) wins
             previousLast = last;
         }
-        return first == Integer.MAX_VALUE ? new int[] {0, 0, 0} : new int[] {first, last, 1};
+        return first == Integer.MAX_VALUE ? new Legacy(0, 0, 0, true) : new Legacy(first, last, 1, movable);
     }
 
     /** Key flags as Redis writes them: a set of status strings. */

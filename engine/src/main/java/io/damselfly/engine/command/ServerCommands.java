@@ -454,17 +454,17 @@ public final class ServerCommands {
         reply.bulk(s.fullName());
         reply.integer(s.arity());
         KeySpecs.Spec[] specs = KeySpecs.of(s);
-        boolean movable = specs != null ? KeySpecs.movable(specs) : s.hasKeyFinder();
+        KeySpecs.Legacy legacy = specs == null ? null : KeySpecs.legacy(specs);
+        boolean movable = legacy != null ? legacy.movable() : s.hasKeyFinder();
         long flags = s.flags() | (movable ? CommandSpec.MOVABLE_KEYS : 0);
         flagSet(reply, flags);
         int first = s.firstKey();
         int last = s.lastKey();
         int step = s.keyStep();
-        if (specs != null) {
-            int[] legacy = KeySpecs.legacyRange(specs);
-            first = legacy[0];
-            last = legacy[1];
-            step = legacy[2];
+        if (legacy != null) {
+            first = legacy.first();
+            last = legacy.last();
+            step = legacy.step();
         } else if (s.hasKeyFinder() && first == 0) {
             first = 1;
             last = -1;
