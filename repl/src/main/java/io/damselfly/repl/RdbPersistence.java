@@ -70,9 +70,10 @@ public final class RdbPersistence implements Persistence {
     public interface StreamPoint {
         /**
          * On every shard in the cut's step; {@code at} hears the offset and the database the stream
-         * has selected there once, or never without a stream.
+         * has selected there once, maybe later on another thread, or never without a stream.
+         * Returns whether this call arranged for {@code at} to hear it (or already told it).
          */
-        void cut(Worker worker, long txid, At at);
+        boolean cut(Worker worker, long txid, At at);
 
         /**
          * Before a save's cut on a replica: holds its master's stream back and lets what was
@@ -113,10 +114,42 @@ public final class RdbPersistence implements Persistence {
         volatile long replOffset = -1;
         volatile String replId;
         volatile int replDb;
+        /** Whether the stream will name the offset this image stands for (set in the cut's step). */
+        volatile boolean offsetComing;
 
         Job(int kind, Snapshot snapshot) {
             this.kind = kind;
             this.snapshot = snapshot;
+        }
+
+        synchronized void offset(long at, String id, int db) {
+            replDb = db;
+            replId = id;
+            replOffset = at;
+            notifyAll();
+        }
+
+        /**
+         * Waits until the stream names the cut's offset. The cut's step has run on every shard, but
+         * the merge passes it only once the multi-shard operations before it are complete, which
+         * their coordinators report on their own threads: the offset can come a little later. A
+         * dump written without it would cost its replicas a full sync after a restart.
+         */
+        synchronized void awaitOffset() throws IOException {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (offsetComing && replOffset < 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warn("The stream did not name the save's offset within 60 s: the dump carries none");
+                    return;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the save's offset");
+                }
+            }
         }
     }
 
@@ -524,12 +557,8 @@ public final class RdbPersistence implements Persistence {
         if (job.snapshot != null) {
             job.snapshot.cut(worker);
             StreamPoint sp = streamPoint;
-            if (sp != null) {
-                sp.cut(worker, tx.id(), (at, db) -> {
-                    job.replDb = db; // before the offset's volatile write
-                    job.replOffset = at;
-                    job.replId = sp.replid();
-                });
+            if (sp != null && sp.cut(worker, tx.id(), (at, db) -> job.offset(at, sp.replid(), db))) {
+                job.offsetComing = true; // before the save's thread starts (started(), after every cut)
             }
         }
     }
@@ -558,6 +587,7 @@ public final class RdbPersistence implements Persistence {
     private void run(Job job, boolean noFlush) {
         try {
             if (job.snapshot != null) {
+                job.awaitOffset();
                 RdbFile.Saved saved = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
                         engine.settings().dbfilename.value(), aux(job.replOffset, job.replId, job.replDb));
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();

@@ -63,29 +63,33 @@ public final class RedisReplication implements Replication {
         this.cron = Thread.ofVirtual().name("damselfly-replication-cron").start(this::cron);
         persistence.streamPoint(new RdbPersistence.StreamPoint() {
             @Override
-            public void cut(io.damselfly.engine.exec.Worker worker, long txid, RdbPersistence.At at) {
+            public boolean cut(io.damselfly.engine.exec.Worker worker, long txid, RdbPersistence.At at) {
                 if (log.upstream()) {
                     if (worker.index() != 0) {
-                        return;
+                        return false;
                     }
                     Link l = link;
                     if (l != null && l.nativeMode) {
                         at.at(l.offset(), 0); // a native replica's full sync restarts it; the offset is a marker's
-                        return;
+                        return true;
                     }
-                    if (l != null && !quietCut) {
+                    if (l != null && quietCuts.get() == 0) {
                         // the stream client's runs for other shards may land before or after
                         // their shard's cut: no one offset stands for this image, and a replica
                         // restarted from it would apply some writes twice. It syncs in full.
                         LOG.info("A save's cut while the master's stream was applying: the dump carries no replication offset");
-                        return;
+                        return false;
                     }
                     io.damselfly.engine.exec.InternalClient a = l == null ? null : l.applier();
                     at.at(l != null ? l.offset() : log.offset(), a == null ? 0 : a.forwardableDb());
+                    return true;
                 } else if (log.active()) {
-                    // a master's stream selects a database before its first command after a cut
+                    // a master's stream selects a database before its first command after a cut;
+                    // the merge names the offset once it passes the cut on every shard, maybe later
                     log.cut(worker.index(), txid, offset -> at.at(offset, 0));
+                    return true;
                 }
+                return false;
             }
 
             @Override
@@ -101,7 +105,7 @@ public final class RedisReplication implements Replication {
 
             @Override
             public boolean wantsQuiet() {
-                return redisUpstream() && !quietCut;
+                return redisUpstream() && quietCuts.get() == 0;
             }
 
             @Override
@@ -110,11 +114,11 @@ public final class RedisReplication implements Replication {
                     return null;
                 }
                 pauseUpstream(); // drained: nothing fed is unapplied, no run is away
-                quietCut = true;
+                quietCuts.incrementAndGet();
                 java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
                 return () -> {
                     if (once.compareAndSet(false, true)) {
-                        quietCut = false;
+                        quietCuts.decrementAndGet(); // before the hold ends: a cut that sees 0 runs with the stream
                         resumeUpstream();
                     }
                 };
@@ -122,8 +126,12 @@ public final class RedisReplication implements Replication {
         });
     }
 
-    /** While a save's cut is made with the master's stream held back and drained (volatile: read on shard 0). */
-    private volatile boolean quietCut;
+    /**
+     * How many saves hold the master's stream back, drained, for their cuts (read on shard 0).
+     * A count, not a flag: of two overlapping saves the first to resume must not leave the
+     * second's cut looking unheld.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger quietCuts = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * A replica restarted from its dump: the database its master's stream had selected at the

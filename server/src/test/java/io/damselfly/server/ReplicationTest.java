@@ -814,4 +814,60 @@ class ReplicationTest {
         }
     }
 
+
+    /**
+     * A master's SAVE under multi-shard writes: every dump names the replication id and offset it
+     * stands for, although the merge may name the offset after the cut's step has run everywhere.
+     */
+    @Test
+    void aMastersSaveUnderMultiShardWritesCarriesItsOffset() throws Exception {
+        Duration wait = Duration.ofSeconds(120);
+        try (TestServer m = new TestServer("--threads", "3");
+             RealRedis d = new RealRedis(java.nio.file.Files.createTempDirectory("save-offset-redis"));
+             Jedis jm = m.jedis(); Jedis jd = d.jedis()) {
+            jd.replicaof("127.0.0.1", m.port()); // the stream (and its offsets) exists from a replica on
+            TestServer.await("the link", wait, () -> jd.info("replication").contains("master_link_status:up"));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<Thread> writers = new java.util.ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int id = t;
+                writers.add(Thread.ofPlatform().start(() -> {
+                    try (Jedis j = m.jedis()) {
+                        for (int i = 0; !stop.get(); i++) {
+                            redis.clients.jedis.Transaction tx = j.multi();
+                            tx.incr("a" + (i % 7));
+                            tx.incr("b" + (i % 5));
+                            tx.exec();
+                            j.mset("x" + id, Integer.toString(i), "y" + id, Integer.toString(i), "z" + id, Integer.toString(i));
+                        }
+                    }
+                }));
+            }
+            try {
+                String replid = field(jm.info("replication"), "master_replid");
+                TestServer.await("the writers' first writes", wait, () -> jm.exists("x0", "x1", "x2") == 3);
+                for (int round = 0; round < 12; round++) {
+                    assertEquals("OK", jm.save());
+                    java.util.Map<String, String> aux = RdbAux.read(m.dir.resolve("dump.rdb"));
+                    assertEquals(replid, aux.get("repl-id"), "round " + round + ": the dump's replication id");
+                    assertTrue(aux.containsKey("repl-offset") && Long.parseLong(aux.get("repl-offset")) > 0,
+                            "round " + round + ": the dump names its offset: " + aux);
+                }
+            } finally {
+                stop.set(true);
+                for (Thread w : writers) {
+                    w.join(30_000);
+                }
+            }
+        }
+    }
+
+    private static String field(String info, String name) {
+        for (String line : info.split("\r\n")) {
+            if (line.startsWith(name + ":")) {
+                return line.substring(name.length() + 1);
+            }
+        }
+        throw new AssertionError(name + " missing from " + info);
+    }
 }
