@@ -320,6 +320,58 @@ class BlockingTest extends ServerTestBase {
     }
 
     /**
+     * A job queue: consumers wait on one key in a known order, producers on other connections
+     * push concurrently. Pushes that arrive while earlier ones wait for their barrier queue
+     * behind them and are served later, each covered by a barrier that started after it
+     * arrived; Redis's order must hold all the same: each push goes to the first consumer in
+     * line, so a producer's successive jobs reach consumers further and further down the line,
+     * and once a push is answered its job is no longer in the list.
+     */
+    @Test
+    void aJobQueueServesPushesInOrderWhileTheyQueueBehindTheBarrier() throws Exception {
+        int consumers = 96;
+        int producers = 4;
+        String queue = spread[1];
+        List<CompletableFuture<Object>> line = new ArrayList<>();
+        for (int i = 0; i < consumers; i++) {
+            line.add(async("BLPOP", queue, "0"));
+            awaitBlocked(i + 1); // blocked in this order: served in this order
+        }
+        List<java.util.concurrent.Future<?>> pushers = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int producer = p;
+            pushers.add(POOL.submit(() -> {
+                try (Jedis q = server.jedis()) {
+                    Calls x = new Calls(q);
+                    for (int i = 0; i < consumers / producers; i++) {
+                        x.call("LPUSH", queue, producer + ":" + i);
+                        assertEquals(0L, x.call("LLEN", queue), "a waiter took the job before the push answered");
+                    }
+                }
+                return null;
+            }));
+        }
+        for (java.util.concurrent.Future<?> f : pushers) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        // each job once, and each producer's jobs in its order down the line
+        java.util.Set<String> jobs = new java.util.HashSet<>();
+        java.util.Map<Integer, List<Integer>> seqs = new java.util.TreeMap<>();
+        for (int place = 0; place < consumers; place++) {
+            String job = (String) ((List<?>) line.get(place).get(30, TimeUnit.SECONDS)).get(1);
+            assertTrue(jobs.add(job), "served twice: " + job);
+            seqs.computeIfAbsent(Integer.parseInt(job.substring(0, job.indexOf(':'))), k -> new ArrayList<>())
+                    .add(Integer.parseInt(job.substring(job.indexOf(':') + 1)));
+        }
+        for (var e : seqs.entrySet()) {
+            List<Integer> sorted = new ArrayList<>(e.getValue());
+            java.util.Collections.sort(sorted);
+            assertEquals(sorted, e.getValue(), "producer " + e.getKey() + "'s jobs down the line");
+        }
+        assertEquals(0L, c.call("LLEN", queue));
+    }
+
+    /**
      * Producers push unique elements onto three lists on three shards while consumers wait on
      * all three with BLPOP, BRPOP and BLMPOP: every element is received exactly once (a waiter
      * registered on several shards is served by one of them only).

@@ -84,11 +84,13 @@ final class Blocking {
         return waiting.containsKey(key);
     }
 
-    /** The key was created (or replaced) with a value someone may be waiting for. */
-    void signal(LockTable.Key key) {
-        if (waiting.containsKey(key)) {
-            ready.add(key);
+    /** The key was created (or replaced) with a value someone may be waiting for; true if someone does. */
+    boolean signal(LockTable.Key key) {
+        if (!waiting.containsKey(key)) {
+            return false;
         }
+        ready.add(key);
+        return true;
     }
 
     /** The key appeared: served through the usual wait even if nobody is registered on it yet. */

@@ -39,6 +39,12 @@ final class RemoteBatch extends Message {
     final ByteOutput out = new ByteOutput(512);
     /** Its blocking command is counted in the target's incomingBlocking until it gets there. */
     boolean countedIncoming;
+    /**
+     * Shard side: the first of the shard's barriers started after this batch reached it. A
+     * barrier from then on covers its commands: every proactor read its sockets after they
+     * were read (see Worker.serveReady).
+     */
+    long cover;
     /** Set on the shard when the batch's last command blocked the client. */
     Waiter waiter;
     /**
@@ -143,6 +149,7 @@ final class RemoteBatch extends Message {
         if (returning) {
             worker.batchReturned(this);
         } else {
+            cover = worker.nextBarrier();
             worker.runBatch(this);
         }
     }

@@ -571,7 +571,9 @@ public final class Worker {
                         b.add(spec, r.offsets(), r.lengths(), r.argc());
                         b.sent = true;
                         b.suspended = true;
+                        b.cover = nextBarrier();
                         blocked.add(b);
+                        parkedWhileServing(b);
                         c.parked = true;
                         c.hasPending = false;
                     } else {
@@ -1105,6 +1107,7 @@ public final class Worker {
                 if (!b.suspended) {
                     b.suspended = true;
                     blocked.add(b);
+                    parkedWhileServing(b);
                 }
                 // it waits in line here now (behind a command on its keys): serving need not
                 // wait for it, and nothing else may come to serve the keys it waits behind
@@ -1119,7 +1122,13 @@ public final class Worker {
             ctx.client = b.client;
             ctx.spec = spec;
             reply.target(b.out, b.protocol);
-            run(spec);
+            long outer = runningCover;
+            runningCover = b.cover;
+            try {
+                run(spec);
+            } finally {
+                runningCover = outer;
+            }
             b.next++;
             if (arrived(b, spec) && blocking.hasReady() && justBlocked == null) {
                 serveReady();
@@ -1127,9 +1136,6 @@ public final class Worker {
             if (justBlocked != null) {
                 b.waiter = justBlocked; // the last command of its batch (see dispatch)
                 justBlocked = null;
-                if (blocking.hasReady()) {
-                    serveReady();
-                }
                 break;
             }
         }
@@ -1137,8 +1143,14 @@ public final class Worker {
             blocked.remove(b);
             b.suspended = false;
         }
+        boolean blockedHere = b.waiter != null;
         b.returning = true;
         send(b.home, b);
+        if (blockedHere && blocking.hasReady()) {
+            // after the batch: a serving that needs no barrier may serve the client that just
+            // blocked, and its answer must reach home behind the batch that tells it waits
+            serveReady();
+        }
     }
 
     void batchReturned(RemoteBatch b) {
@@ -1178,6 +1190,7 @@ public final class Worker {
             for (LockTable.Key k : deferredReady) {
                 blocking.signal(k);
             }
+            needServing(coverNow());
             deferredReady.clear();
             serveReady();
         } else if (!deferredReady.isEmpty()) {
@@ -1185,6 +1198,7 @@ public final class Worker {
                 LockTable.Key k = deferredReady.get(i);
                 if (!locks.conflicts(k.db, k.bytes, 0, k.bytes.length, true)) {
                     blocking.signal(k);
+                    needServing(coverNow());
                     deferredReady.remove(i);
                 } else {
                     i++;
@@ -1581,9 +1595,7 @@ public final class Worker {
             }
             if (head.tx.id > servingTxFloor && head.tx.id > maxStarted && servingPending()
                     && !head.tx.spec.has(CommandSpec.BLOCKING)) {
-                if (barrierOutstanding == 0) {
-                    serveReady(); // sends the barrier, if nothing else did; the serving resumes the queue
-                }
+                serveReady(); // sends the barrier, if nothing else did; the serving resumes the queue
                 if (servingPending()) {
                     break;
                 }
@@ -2096,21 +2108,24 @@ public final class Worker {
         if (incomingBlocking.get() > 0) {
             return; // a blocking command on its way here goes first (see incomingBlocking)
         }
-        if (!barrierPassed) {
+        if (barriersPassed < servingNeed) {
             // Before serving, every proactor (this one too) reads its sockets once more: a
             // client that sent BLPOP before another client sent the push that filled the key
             // has its bytes in its socket by now, and its command reaches this shard ahead of
-            // the acknowledgement (same inbox, in order).
-            if (barrierOutstanding == 0) {
-                barrierOutstanding = engine.shards();
-                for (int s = 0; s < engine.shards(); s++) {
-                    send(s, new Barrier(index));
-                }
+            // the acknowledgement (same inbox, in order). A barrier that started after the push
+            // reached this shard will do, also one started while the push waited in line here.
+            if (barriersStarted < servingNeed) {
+                startBarrier();
             }
             return;
         }
         releaseHeld();
-        barrierPassed = false;
+        if (!resumeSent && (!blocked.isEmpty() || !txQueue.isEmpty())) {
+            // what waited for the held keys or the serving goes on once this turn ends (here we
+            // may be inside a command that runs from the very lists that retrying walks)
+            resumeSent = true;
+            send(index, new ResumeAfterServing());
+        }
         while (blocking.hasReady()) {
             LockTable.Key key = blocking.nextReady();
             if (!locks.isEmpty() && locks.conflicts(key.db, key.bytes, 0, key.bytes.length, true)) {
@@ -2325,9 +2340,61 @@ public final class Worker {
     private long servingTxFloor;
     /** How long after a blocking command a new list or sorted set is held for late blockers. */
     static final long RECENT_BLOCKING_NS = 1_000_000_000L;
-    private int barrierOutstanding;
-    private boolean barrierPassed;
+    /**
+     * Barriers this shard sent, and how many of them every proactor acknowledged. Barriers may
+     * overlap; each proactor acknowledges them in the order it got them (one inbox per receiver,
+     * FIFO per sender), so the ones passed are the fewest acknowledged by any proactor.
+     */
+    private long barriersStarted;
+    private long barriersPassed;
+    private long[] barrierAcks;
+    /** The barrier the keys that filled wait for: the first one started after their push reached this shard. */
+    private long servingNeed;
+    /**
+     * While a command that reached this shard in a batch runs: the first barrier started after it
+     * arrived (see {@link RemoteBatch#cover}); 0 otherwise, when only a barrier started from now
+     * on covers what runs.
+     */
+    private long runningCover;
     private final ArrayList<Integer> barrierRequests = new ArrayList<>();
+
+    private void startBarrier() {
+        if (barrierAcks == null) {
+            barrierAcks = new long[engine.shards()];
+        }
+        barriersStarted++;
+        for (int s = 0; s < engine.shards(); s++) {
+            send(s, new Barrier(index));
+        }
+    }
+
+    /** The first barrier that will start from now on. */
+    long nextBarrier() {
+        return barriersStarted + 1;
+    }
+
+    /** The first barrier that covers the command running now (see {@link #runningCover}). */
+    long coverNow() {
+        return runningCover != 0 ? runningCover : barriersStarted + 1;
+    }
+
+    /** A key filled: its waiters are served after a barrier that covers the command that filled it. */
+    private void needServing(long cover) {
+        if (cover > servingNeed) {
+            servingNeed = cover;
+        }
+    }
+
+    /**
+     * A command parks here while a push's waiters wait for their barrier: if it is a push too, a
+     * barrier started now covers it, so its own waiters' barrier overlaps the one before instead
+     * of starting after it when its turn comes (a job queue's pushes queue up here).
+     */
+    private void parkedWhileServing(RemoteBatch b) {
+        if (servingPending() && barriersStarted < b.cover) {
+            startBarrier();
+        }
+    }
 
     /**
      * Called by the thread host right after each poll of its sockets: acknowledges the barriers
@@ -2338,7 +2405,7 @@ public final class Worker {
             return;
         }
         for (int from : barrierRequests) {
-            send(from, new BarrierAck());
+            send(from, new BarrierAck(index));
         }
         barrierRequests.clear();
     }
@@ -2357,20 +2424,48 @@ public final class Worker {
         }
     }
 
-    static final class BarrierAck extends Message {
+    /** Set while a {@link ResumeAfterServing} is on its way to this worker. */
+    private boolean resumeSent;
+
+    /** To itself, after a serving: retries the commands and transactions that waited for it. */
+    static final class ResumeAfterServing extends Message {
         @Override
         public void deliver(Worker worker) {
-            if (--worker.barrierOutstanding == 0) {
-                worker.barrierPassed = true;
-                if (worker.blocking.hasReady()) {
-                    worker.serveReady();
-                } else {
-                    worker.releaseHeld();
-                }
-                worker.barrierPassed = false;
-                worker.retryBlocked(); // commands that waited for the held keys, or for the serving
-                worker.runQueue(); // and transactions
+            worker.resumeSent = false;
+            worker.retryBlocked();
+            worker.runQueue();
+        }
+    }
+
+    static final class BarrierAck extends Message {
+        private final int from;
+
+        BarrierAck(int from) {
+            this.from = from;
+        }
+
+        @Override
+        public void deliver(Worker worker) {
+            long[] acks = worker.barrierAcks;
+            acks[from]++;
+            long passed = Long.MAX_VALUE;
+            for (long a : acks) {
+                passed = Math.min(passed, a);
             }
+            if (passed == worker.barriersPassed) {
+                return;
+            }
+            worker.barriersPassed = passed;
+            if (passed < worker.servingNeed) {
+                return; // the keys wait for a later barrier
+            }
+            if (worker.blocking.hasReady()) {
+                worker.serveReady();
+            } else {
+                worker.releaseHeld();
+            }
+            worker.retryBlocked(); // commands that waited for the held keys, or for the serving
+            worker.runQueue(); // and transactions
         }
     }
 
@@ -2450,8 +2545,9 @@ public final class Worker {
                 LockTable.Key key = new LockTable.Key(db.id(), db.copyKey(address));
                 if (recent) {
                     blocking.signalAlways(key); // a BLPOP sent before this push may still be on its way
-                } else {
-                    blocking.signal(key);
+                    needServing(coverNow());
+                } else if (blocking.signal(key)) {
+                    needServing(coverNow());
                 }
                 watches.touched(key);
             }
@@ -2481,6 +2577,7 @@ public final class Worker {
                     for (LockTable.Key k : blocking.keysOf(db.id())) {
                         if (db.lookup(k.bytes, 0, k.bytes.length) != 0) {
                             blocking.signal(k);
+                            needServing(coverNow());
                         }
                     }
                 }
