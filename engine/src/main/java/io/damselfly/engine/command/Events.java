@@ -15,6 +15,7 @@ public final class Events {
     static final byte[] DEL = Reply.ascii("del");
     static final byte[] RESTORE = Reply.ascii("restore");
     public static final byte[] EXPIRED = Reply.ascii("expired");
+    public static final byte[] EVICTED = Reply.ascii("evicted");
     public static final byte[] NEW = Reply.ascii("new");
     static final byte[] EXPIRE = Reply.ascii("expire");
     static final byte[] PERSIST = Reply.ascii("persist");

@@ -139,6 +139,7 @@ public final class Info {
         long now = System.currentTimeMillis();
         long calls = 0;
         long expired = 0;
+        long evicted = 0;
         long hits = 0;
         long misses = 0;
         long dirty = 0;
@@ -152,6 +153,7 @@ public final class Info {
         for (Worker.Stats s : stats) {
             calls += s.commandsProcessed;
             expired += s.expiredKeys;
+            evicted += s.evictedKeys;
             hits += s.hits;
             misses += s.misses;
             dirty += s.dirty;
@@ -283,7 +285,7 @@ public final class Info {
                             .append("expired_stale_perc:0.00\r\n")
                             .append("expired_time_cap_reached_count:0\r\n")
                             .append("expire_cycle_cpu_milliseconds:0\r\n")
-                            .append("evicted_keys:0\r\n")
+                            .append("evicted_keys:").append(evicted).append("\r\n")
                             .append("evicted_clients:0\r\n")
                             .append("total_eviction_exceeded_time:0\r\n")
                             .append("current_eviction_exceeded_time:0\r\n")

@@ -127,8 +127,30 @@ public final class Engine {
                 return refusal;
             }
         }
+        if (spec.has(io.damselfly.engine.command.CommandSpec.DENYOOM) && !c.hasFlag(Client.FLAG_INTERNAL) && outOfMemory()) {
+            return "OOM command not allowed when used memory > 'maxmemory'.";
+        }
         CommandGate g = gate;
         return g == null ? null : g.check(c, spec, r);
+    }
+
+    /**
+     * Whether the data is over maxmemory and cannot be brought under it: with noeviction, or
+     * when a shard found nothing its policy may evict (each shard evicts down to its share
+     * after its commands). From the bytes the shards publish (acquire reads).
+     */
+    private boolean outOfMemory() {
+        long max = settings.get("maxmemory").number();
+        if (max <= 0) {
+            return false;
+        }
+        long total = 0;
+        boolean stuck = false;
+        for (Worker w : workers) {
+            total += w.publishedBytes();
+            stuck |= w.evictionStuck();
+        }
+        return total > max && (stuck || settings.maxmemoryPolicy.value().equals("noeviction"));
     }
 
     public void router(Router router) {

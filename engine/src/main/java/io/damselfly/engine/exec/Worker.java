@@ -315,6 +315,15 @@ public final class Worker {
         int hz = (int) engine.settings().hz.number();
         nextCronMs = nowMs + Math.max(1, 1000 / hz);
         engine.pause(nowMs); // a CLIENT PAUSE that ran out ends here if no command ended it first
+        if (shard.hasTouchedObjects()) {
+            shard.reaccountTouched();
+        }
+        readMemorySettings();
+        if (memoryLimit > 0) {
+            checkMemory(EVICT_PER_CRON);
+        } else if (evictionStuck) {
+            EVICTION_STUCK.setRelease(this, false);
+        }
         shard.accessPolicy(engine.settings().maxmemoryPolicy.value().endsWith("lfu"),
                 (int) engine.settings().lfuLogFactor.number(), (int) engine.settings().lfuDecayTime.number());
         if (nowMs - lastSampleMs >= 100) {
@@ -838,8 +847,88 @@ public final class Worker {
         if (errorReplies != errorsBefore) {
             failed[id]++;
         }
+        if (shard.hasTouchedObjects()) {
+            shard.reaccountTouched();
+        }
+        if (memoryLimit > 0) {
+            checkMemory(EVICT_PER_COMMAND);
+        }
         if (blocking.hasReady() && justBlocked == null) {
             serveReady();
+        }
+    }
+
+    // ------------------------------------------------------------------ maxmemory
+
+    /** This shard's share of maxmemory in bytes, 0 without a limit (refreshed by cron). */
+    private long memoryLimit;
+    private int evictPolicy;
+    private boolean evictVolatile;
+    private int evictSamples = 5;
+    private boolean replicaIgnoresMaxmemory = true;
+    /** Keys a command's end may evict; the cron goes on with more. */
+    private static final int EVICT_PER_COMMAND = 64;
+    private static final int EVICT_PER_CRON = 4096;
+    /**
+     * This shard's data bytes and whether eviction found nothing to free, for the OOM check other
+     * proactors make before a command that may grow the data: written with release by the
+     * owner, read with acquire (an estimate a command old at most).
+     */
+    private long publishedBytes;
+    private boolean evictionStuck;
+    private static final java.lang.invoke.VarHandle PUBLISHED_BYTES;
+    private static final java.lang.invoke.VarHandle EVICTION_STUCK;
+
+    static {
+        try {
+            var lookup = java.lang.invoke.MethodHandles.lookup();
+            PUBLISHED_BYTES = lookup.findVarHandle(Worker.class, "publishedBytes", long.class);
+            EVICTION_STUCK = lookup.findVarHandle(Worker.class, "evictionStuck", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    long publishedBytes() {
+        return (long) PUBLISHED_BYTES.getAcquire(this);
+    }
+
+    boolean evictionStuck() {
+        return (boolean) EVICTION_STUCK.getAcquire(this);
+    }
+
+    /** maxmemory, maxmemory-policy, maxmemory-samples and replica-ignore-maxmemory as they are set now. */
+    private void readMemorySettings() {
+        var settings = engine.settings();
+        long max = settings.get("maxmemory").number();
+        memoryLimit = max <= 0 ? 0 : Math.max(1, max / engine.shards());
+        String policy = settings.maxmemoryPolicy.value();
+        evictVolatile = policy.startsWith("volatile");
+        evictPolicy = switch (policy) {
+            case "allkeys-lru", "volatile-lru" -> Shard.EVICT_LRU;
+            case "allkeys-lfu", "volatile-lfu" -> Shard.EVICT_LFU;
+            case "allkeys-random", "volatile-random" -> Shard.EVICT_RANDOM;
+            case "volatile-ttl" -> Shard.EVICT_TTL;
+            default -> Shard.EVICT_NONE;
+        };
+        evictSamples = (int) settings.get("maxmemory-samples").number();
+        replicaIgnoresMaxmemory = settings.get("replica-ignore-maxmemory").value().equals("yes");
+    }
+
+    /**
+     * Evicts while this shard's data is over its share of maxmemory, as the policy says; never
+     * while a multi-shard operation holds keys here (it may have read a key it will write), nor
+     * on a replica that leaves eviction to its master.
+     */
+    private void checkMemory(int maxKeys) {
+        boolean stuck = false;
+        if (shard.datasetBytes() > memoryLimit && evictPolicy != Shard.EVICT_NONE && locks.isEmpty()
+                && !(shard.isReplica() && replicaIgnoresMaxmemory)) {
+            stuck = !shard.evict(memoryLimit, evictPolicy, evictVolatile, evictSamples, maxKeys);
+        }
+        PUBLISHED_BYTES.setRelease(this, shard.datasetBytes());
+        if (stuck != evictionStuck) {
+            EVICTION_STUCK.setRelease(this, stuck);
         }
     }
 
@@ -2539,6 +2628,14 @@ public final class Worker {
         }
 
         @Override
+        public void evicted(Keyspace db, long address) {
+            if (notifying(KeyspaceEvents.EVICTED)) {
+                byte[] key = db.copyKey(address);
+                notifyKeyspace(KeyspaceEvents.EVICTED, Events.EVICTED, db.id(), key, 0, key.length);
+            }
+        }
+
+        @Override
         public void added(Keyspace db, long address) {
             boolean recent = recentBlocking(db, address);
             if (blocking.anyWaiting() || !watches.isEmpty() || recent) {
@@ -2607,6 +2704,7 @@ public final class Worker {
         }
         s.opsPerSec = sum / opsSamples.length;
         s.expiredKeys = shard.expiredKeys();
+        s.evictedKeys = shard.evictedKeys();
         s.hits = shard.keyspaceHits();
         s.misses = shard.keyspaceMisses();
         s.dirty = shard.dirty();
@@ -2661,6 +2759,7 @@ public final class Worker {
         public long commandsProcessed;
         public long opsPerSec;
         public long expiredKeys;
+        public long evictedKeys;
         public long hits;
         public long misses;
         public long dirty;

@@ -160,6 +160,25 @@ public final class Keyspace {
 
     private static final byte[] DEL = {'D', 'E', 'L'};
 
+    /**
+     * Eviction: deletes the entry at a slot just sampled (nothing changed since), as Redis
+     * evicts: journals DEL, tells watchers and the "evicted" keyspace event, counts it.
+     */
+    void evictAt(long segment, int index, long address) {
+        MemorySegment page = page(address);
+        long o = address & Slab.OFFSET_MASK;
+        if (shard.journal.enabled()) {
+            shard.journal.begin(id, 2).arg(DEL).arg(page, Entry.keyOffset(page, o), Entry.keyLen(page, o)).end();
+        }
+        table.select(segment, index);
+        shard.keyModified(this, address);
+        shard.keyEvicted(this, address);
+        table.removeFound();
+        shard.release(address);
+        shard.evictedKeys++;
+        shard.dirty++;
+    }
+
     /** Active expiry: deletes up to {@code limit} expired keys found from the cursor on. */
     int expireCycle(int cursor, int limit, long[] counts) {
         return table.expiringScan(cursor, limit, (seg, idx, slot) -> {
@@ -460,6 +479,11 @@ public final class Keyspace {
     public void beforeChange(byte[] key, int koff, int klen, long address) {
         shard.dirty++;
         shard.keyModified(this, address);
+        MemorySegment page = page(address);
+        long o = offset(address);
+        if ((Entry.flags(page, o) & Entry.HANDLE) != 0) {
+            shard.touchObject(page.get(ValueLayout.JAVA_INT_UNALIGNED, Entry.valueOffset(page, o)));
+        }
         table.find(key, koff, klen, hash(key, koff, klen));
         table.touchFound();
     }

@@ -59,6 +59,10 @@ public final class Shard {
         /** A key is about to be deleted because its deadline passed (keyspace event "expired"). */
         void expired(Keyspace db, long address);
 
+        /** A key is about to be deleted to free memory under maxmemory (keyspace event "evicted"). */
+        default void evicted(Keyspace db, long address) {
+        }
+
         /** A database is about to be emptied. */
         void flushing(Keyspace db);
 
@@ -233,6 +237,12 @@ public final class Shard {
         }
     }
 
+    void keyEvicted(Keyspace db, long address) {
+        if (listener != null) {
+            listener.evicted(db, address);
+        }
+    }
+
     void keyAdded(Keyspace db, long address) {
         if (listener != null) {
             listener.added(db, address);
@@ -253,6 +263,138 @@ public final class Shard {
                     io.damselfly.engine.keyspace.Entry.valueOffset(page, o)));
         }
         slab.free(address);
+    }
+
+    // ------------------------------------------------------------------ memory and eviction
+
+    /** Handles of large values about to change in place, measured again once the command ran. */
+    private int[] touchedObjects = new int[16];
+    private int touchedCount;
+    long evictedKeys;
+    private final java.util.SplittableRandom evictionRandom = new java.util.SplittableRandom();
+    private final int[] evictionCursors = new int[64];
+
+    void touchObject(int handle) {
+        if (touchedCount == touchedObjects.length) {
+            // a command touching this many values: the ones before the last have changed already
+            int last = touchedObjects[touchedCount - 1];
+            touchedCount--;
+            reaccountTouched();
+            touchedObjects[touchedCount++] = last;
+        }
+        touchedObjects[touchedCount++] = handle;
+    }
+
+    /** Whether large values changed since the last {@link #reaccountTouched}. */
+    public boolean hasTouchedObjects() {
+        return touchedCount > 0;
+    }
+
+    /** After a command: the large values it changed in place count their new size. */
+    public void reaccountTouched() {
+        for (int i = 0; i < touchedCount; i++) {
+            objects.reaccount(touchedObjects[i]);
+        }
+        touchedCount = 0;
+    }
+
+    /**
+     * The bytes this shard's data holds, as maxmemory counts them: every slab chunk in use (keys,
+     * values, compact collections, the tables' segments) and the estimate of its large values.
+     */
+    public long datasetBytes() {
+        return slab.usedBytes() + objects.bytes();
+    }
+
+    public long evictedKeys() {
+        return evictedKeys;
+    }
+
+    /** maxmemory-policy, as numbers. */
+    public static final int EVICT_NONE = 0;
+    public static final int EVICT_LRU = 1;
+    public static final int EVICT_LFU = 2;
+    public static final int EVICT_RANDOM = 3;
+    public static final int EVICT_TTL = 4;
+
+    /**
+     * Deletes keys chosen by the policy until the data takes at most {@code limit} bytes, at
+     * most {@code maxKeys} of them. Each round samples {@code samples} keys of every database
+     * that has candidates (only keys with a deadline when {@code volatileOnly}) and deletes the
+     * best by the policy: the longest idle (LRU), the least used (LFU), the nearest deadline
+     * (TTL), or any (random), as Redis approximates it. Returns false when the data is still
+     * over the limit and no key could be chosen (nothing volatile under a volatile policy).
+     */
+    public boolean evict(long limit, int policy, boolean volatileOnly, int samples, int maxKeys) {
+        for (int n = 0; n < maxKeys && datasetBytes() > limit; n++) {
+            if (!evictOne(policy, volatileOnly, samples)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Keyspace bestDb;
+    private long bestSegment;
+    private int bestIndex;
+    private long bestAddress;
+    private long bestScore;
+    private int sampled;
+
+    private boolean evictOne(int policy, boolean volatileOnly, int samples) {
+        bestDb = null;
+        bestScore = Long.MIN_VALUE;
+        for (Keyspace db : dbs) {
+            if (db.size() == 0 || volatileOnly && db.expiringCount() == 0) {
+                continue;
+            }
+            sampled = 0;
+            KeyTable.SlotVisitor visitor = (seg, idx, slot) -> {
+                if (sampled >= samples) {
+                    return;
+                }
+                sampled++;
+                long address = KeyTable.address(slot);
+                long score = score(db, address, policy);
+                if (score > bestScore) {
+                    bestScore = score;
+                    bestDb = db;
+                    bestSegment = seg;
+                    bestIndex = idx;
+                    bestAddress = address;
+                }
+            };
+            int i = db.id() < evictionCursors.length ? db.id() : 0;
+            if (volatileOnly) {
+                // from the cursor to the end, then once more from the start if that held none
+                for (int pass = 0; pass < 2 && sampled == 0; pass++) {
+                    evictionCursors[i] = db.table.expiringScan(evictionCursors[i], samples, visitor);
+                }
+            } else {
+                for (int k = 0; k < samples; k++) {
+                    db.table.randomSlot(evictionRandom.nextLong(), visitor);
+                    sampled = 0;
+                }
+            }
+        }
+        if (bestDb == null) {
+            return false;
+        }
+        bestDb.evictAt(bestSegment, bestIndex, bestAddress);
+        return true;
+    }
+
+    /** Higher is evicted first. */
+    private long score(Keyspace db, long address, int policy) {
+        MemorySegment page = slab.page(address);
+        long o = address & io.damselfly.engine.memory.Slab.OFFSET_MASK;
+        return switch (policy) {
+            case EVICT_LRU -> idleSeconds(io.damselfly.engine.keyspace.Entry.access(page, o));
+            case EVICT_LFU -> 255 - lfuDecayed(io.damselfly.engine.keyspace.Entry.access(page, o));
+            case EVICT_TTL -> io.damselfly.engine.keyspace.Entry.expires(page, o)
+                    ? -io.damselfly.engine.keyspace.Entry.expireAt(page, o) : Long.MIN_VALUE + 1;
+            default -> 0;
+        };
     }
 
     public long keyCount() {
@@ -392,7 +534,7 @@ public final class Shard {
 
     /** Bytes this shard holds: entries and table segments (class-rounded, in the slab). */
     public long usedMemory() {
-        return slab.usedBytes();
+        return datasetBytes();
     }
 
     /** Bytes of memory pages this shard took from the system. */
