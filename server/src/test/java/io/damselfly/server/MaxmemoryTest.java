@@ -124,4 +124,22 @@ class MaxmemoryTest {
             }
         }
     }
+
+    /** An eviction is a write: its DEL reaches a redis-server replica, which ends with the same keys. */
+    @Test
+    void evictionsReachAReplica() throws Exception {
+        try (TestServer m = new TestServer("--threads", "2", "--maxmemory", Long.toString(4L << 20),
+                "--maxmemory-policy", "allkeys-random");
+             RealRedis d = new RealRedis(java.nio.file.Files.createTempDirectory("maxmemory-replica"));
+             Jedis jm = m.jedis(); Jedis jd = d.jedis()) {
+            jd.replicaof("127.0.0.1", m.port());
+            TestServer.await("the link", WAIT, () -> jd.info("replication").contains("master_link_status:up"));
+            fill(jm, "k", 0, 100_000, 100, 0);
+            assertTrue(info(jm, "stats", "evicted_keys") > 0);
+            jm.set("end", "1");
+            assertEquals(1, jm.waitReplicas(1, 30_000));
+            assertEquals(jm.dbSize(), jd.dbSize(), "the replica holds what the master kept");
+            assertEquals(new java.util.TreeSet<>(jm.keys("*")), new java.util.TreeSet<>(jd.keys("*")));
+        }
+    }
 }
