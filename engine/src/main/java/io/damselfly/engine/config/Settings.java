@@ -49,6 +49,7 @@ public final class Settings {
     public final Setting lazyfreeLazyExpire;
     public final Setting lazyfreeLazyUserDel;
     public final Setting lazyfreeLazyUserFlush;
+    public final Setting maxmemory;
     public final Setting maxmemoryPolicy;
     public final Setting lfuLogFactor;
     public final Setting lfuDecayTime;
@@ -101,7 +102,7 @@ public final class Settings {
         bool("daemonize", false, Setting.IMMUTABLE);
         bool("protected-mode", true, 0);
         enableDebugCommand = choice("enable-debug-command", "no", new String[] {"no", "yes", "local"}, Setting.IMMUTABLE);
-        num("maxmemory", 0, 0, Long.MAX_VALUE, true, 0);
+        maxmemory = num("maxmemory", 0, 0, Long.MAX_VALUE, true, 0);
         maxmemoryPolicy = choice("maxmemory-policy", "noeviction", new String[] {"volatile-lru", "volatile-lfu",
                 "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}, 0);
         num("maxmemory-samples", 5, 1, 64, false, 0);

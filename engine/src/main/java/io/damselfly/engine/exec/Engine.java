@@ -140,7 +140,7 @@ public final class Engine {
      * after its commands). From the bytes the shards publish (acquire reads).
      */
     private boolean outOfMemory() {
-        long max = settings.get("maxmemory").number();
+        long max = settings.maxmemory.number();
         if (max <= 0) {
             return false;
         }

@@ -900,7 +900,7 @@ public final class Worker {
     /** maxmemory, maxmemory-policy, maxmemory-samples and replica-ignore-maxmemory as they are set now. */
     private void readMemorySettings() {
         var settings = engine.settings();
-        long max = settings.get("maxmemory").number();
+        long max = settings.maxmemory.number();
         memoryLimit = max <= 0 ? 0 : Math.max(1, max / engine.shards());
         String policy = settings.maxmemoryPolicy.value();
         evictVolatile = policy.startsWith("volatile");

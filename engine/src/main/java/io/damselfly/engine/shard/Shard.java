@@ -74,6 +74,7 @@ public final class Shard {
         this.index = index;
         this.hashSeed = hashSeed;
         this.dbs = new Keyspace[databases];
+        this.evictionCursors = new int[databases];
         for (int i = 0; i < databases; i++) {
             dbs[i] = new Keyspace(this, i, null);
         }
@@ -272,7 +273,8 @@ public final class Shard {
     private int touchedCount;
     long evictedKeys;
     private final java.util.SplittableRandom evictionRandom = new java.util.SplittableRandom();
-    private final int[] evictionCursors = new int[64];
+    /** Per database: where the next volatile sample starts (an expiring scan's cursor). */
+    private final int[] evictionCursors;
 
     void touchObject(int handle) {
         if (touchedCount == touchedObjects.length) {
@@ -334,46 +336,52 @@ public final class Shard {
         return true;
     }
 
+    // one round's sampling state, read by the one visitor (no lambda per round)
+    private Keyspace sampleDb;
+    private int samplePolicy;
+    private int sampleLimit;
+    private int sampled;
     private Keyspace bestDb;
     private long bestSegment;
     private int bestIndex;
     private long bestAddress;
     private long bestScore;
-    private int sampled;
+    private final KeyTable.SlotVisitor sampler = (seg, idx, slot) -> {
+        if (sampled >= sampleLimit) {
+            return; // an expiring scan visits a whole segment
+        }
+        sampled++;
+        long address = KeyTable.address(slot);
+        long score = score(address, samplePolicy);
+        if (score > bestScore) {
+            bestScore = score;
+            bestDb = sampleDb;
+            bestSegment = seg;
+            bestIndex = idx;
+            bestAddress = address;
+        }
+    };
 
     private boolean evictOne(int policy, boolean volatileOnly, int samples) {
         bestDb = null;
         bestScore = Long.MIN_VALUE;
+        samplePolicy = policy;
+        sampleLimit = samples;
         for (Keyspace db : dbs) {
             if (db.size() == 0 || volatileOnly && db.expiringCount() == 0) {
                 continue;
             }
+            sampleDb = db;
             sampled = 0;
-            KeyTable.SlotVisitor visitor = (seg, idx, slot) -> {
-                if (sampled >= samples) {
-                    return;
-                }
-                sampled++;
-                long address = KeyTable.address(slot);
-                long score = score(db, address, policy);
-                if (score > bestScore) {
-                    bestScore = score;
-                    bestDb = db;
-                    bestSegment = seg;
-                    bestIndex = idx;
-                    bestAddress = address;
-                }
-            };
-            int i = db.id() < evictionCursors.length ? db.id() : 0;
+            int i = db.id();
             if (volatileOnly) {
                 // from the cursor to the end, then once more from the start if that held none
                 for (int pass = 0; pass < 2 && sampled == 0; pass++) {
-                    evictionCursors[i] = db.table.expiringScan(evictionCursors[i], samples, visitor);
+                    evictionCursors[i] = db.table.expiringScan(evictionCursors[i], samples, sampler);
                 }
             } else {
                 for (int k = 0; k < samples; k++) {
-                    db.table.randomSlot(evictionRandom.nextLong(), visitor);
-                    sampled = 0;
+                    db.table.randomSlot(evictionRandom.nextLong(), sampler); // one slot per call
                 }
             }
         }
@@ -385,7 +393,7 @@ public final class Shard {
     }
 
     /** Higher is evicted first. */
-    private long score(Keyspace db, long address, int policy) {
+    private long score(long address, int policy) {
         MemorySegment page = slab.page(address);
         long o = address & io.damselfly.engine.memory.Slab.OFFSET_MASK;
         return switch (policy) {
