@@ -111,7 +111,8 @@ public final class RdbPersistence implements Persistence {
         final Snapshot snapshot;
         final long startMs = System.currentTimeMillis();
         volatile String error;
-        volatile long replOffset = -1;
+        /** The stream offset the image stands for, when the stream names one (with its id and database). */
+        final CutOffset replOffset = new CutOffset();
         volatile String replId;
         volatile int replDb;
         /** Whether the stream will name the offset this image stands for (set in the cut's step). */
@@ -122,34 +123,25 @@ public final class RdbPersistence implements Persistence {
             this.snapshot = snapshot;
         }
 
-        synchronized void offset(long at, String id, int db) {
+        void offset(long at, String id, int db) {
             replDb = db;
             replId = id;
-            replOffset = at;
-            notifyAll();
+            replOffset.set(at); // after the id and database: the waiter reads them once it has the offset
         }
 
         /**
-         * Waits until the stream names the cut's offset. The cut's step has run on every shard, but
-         * the merge passes it only once the multi-shard operations before it are complete, which
-         * their coordinators report on their own threads: the offset can come a little later. A
-         * dump written without it would cost its replicas a full sync after a restart.
+         * The offset once the stream names it (the merge may name it a little after the cut; a dump
+         * written without it would cost its replicas a full sync after a restart), or -1.
          */
-        synchronized void awaitOffset() throws IOException {
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            while (offsetComing && replOffset < 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.warn("The stream did not name the save's offset within 60 s: the dump carries none");
-                    return;
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for the save's offset");
-                }
+        long awaitOffset() throws IOException {
+            if (!offsetComing) {
+                return replOffset.get();
             }
+            long at = replOffset.await(60);
+            if (at < 0) {
+                LOG.warn("The stream did not name the save's offset within 60 s: the dump carries none");
+            }
+            return at;
         }
     }
 
@@ -587,9 +579,9 @@ public final class RdbPersistence implements Persistence {
     private void run(Job job, boolean noFlush) {
         try {
             if (job.snapshot != null) {
-                job.awaitOffset();
+                long offset = job.awaitOffset();
                 RdbFile.Saved saved = RdbFile.save(job.snapshot, Path.of(engine.settings().dir.value()),
-                        engine.settings().dbfilename.value(), aux(job.replOffset, job.replId, job.replDb));
+                        engine.settings().dbfilename.value(), aux(offset, job.replId, job.replDb));
                 dirtyAtLastSave = job.snapshot.dirtyAtCut();
                 lastSaveMs = System.currentTimeMillis();
                 saves.incrementAndGet();

@@ -225,7 +225,7 @@ final class ReplicaFeeds {
         private final boolean eof;
         private final OutputStream out;
         private boolean first = true;
-        private volatile long cutAt = -1;
+        private final CutOffset cutAt = new CutOffset();
         /** On a replica: the stream is held back from the start of the cut until after it. */
         private boolean heldUpstream;
         /**
@@ -239,9 +239,10 @@ final class ReplicaFeeds {
         void beforeCut() {
             if (log.upstream()) {
                 heldUpstream = true;
-                cutAt = replication.pauseUpstream();
+                long at = replication.pauseUpstream();
+                cutAt.set(at);
                 streamDb = replication.upstreamDb();
-                log.attach(feed, cutAt);
+                log.attach(feed, at);
             }
         }
 
@@ -249,7 +250,7 @@ final class ReplicaFeeds {
         public void aux(java.util.Map<String, String> aux) {
             aux.put("repl-stream-db", Integer.toString(streamDb));
             aux.put("repl-id", log.replid());
-            aux.put("repl-offset", Long.toString(cutAt));
+            aux.put("repl-offset", Long.toString(cutAt.get()));
         }
 
         SyncHook(SocketFeed feed, boolean psync, boolean eof, OutputStream out) {
@@ -274,10 +275,7 @@ final class ReplicaFeeds {
             }
             log.cut(w.index(), txid, announce ? at -> {
                 log.attach(feed, at);
-                synchronized (this) {
-                    cutAt = at;
-                    notifyAll();
-                }
+                cutAt.set(at);
             } : null);
         }
 
@@ -286,11 +284,14 @@ final class ReplicaFeeds {
             if (heldUpstream) {
                 heldUpstream = false;
                 replication.resumeUpstream();
-            } else {
-                awaitCutOffset();
+            }
+            // the merge may name the offset a little after the cut (a replica told -1 would never match an ACK)
+            long at = cutAt.await(60);
+            if (at < 0) {
+                throw new IOException("the stream did not reach the sync's cut within 60 s");
             }
             if (psync) {
-                out.write(("+FULLRESYNC " + log.replid() + " " + cutAt + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("+FULLRESYNC " + log.replid() + " " + at + "\r\n").getBytes(StandardCharsets.US_ASCII));
             }
             if (eof) {
                 out.write(("$EOF:" + mark + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -299,27 +300,6 @@ final class ReplicaFeeds {
             feed.state = "send_bulk";
         }
 
-        /**
-         * Waits until the stream has merged up to the cut and named its offset. The cut's operation
-         * has run on every shard by now, but the merge passes its barrier only once the operations
-         * before it are complete there too, and the coordinators of those say so on their own threads:
-         * the offset may come a little after the cut (a replica told -1 would never match an ACK).
-         */
-        private synchronized void awaitCutOffset() throws IOException {
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            while (cutAt < 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new IOException("the stream did not reach the sync's cut within 60 s");
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for the cut's offset");
-                }
-            }
-        }
     }
 
     private static String eofMark() {
