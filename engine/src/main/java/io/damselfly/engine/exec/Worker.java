@@ -2209,7 +2209,7 @@ public final class Worker {
             return;
         }
         releaseHeld();
-        if (!resumeSent && (!blocked.isEmpty() || !txQueue.isEmpty())) {
+        if (!resumeSent && !resumesInline && (!blocked.isEmpty() || !txQueue.isEmpty())) {
             // what waited for the held keys or the serving goes on once this turn ends (here we
             // may be inside a command that runs from the very lists that retrying walks)
             resumeSent = true;
@@ -2464,7 +2464,7 @@ public final class Worker {
 
     /** The first barrier that covers the command running now (see {@link #runningCover}). */
     long coverNow() {
-        return runningCover != 0 ? runningCover : barriersStarted + 1;
+        return runningCover != 0 ? runningCover : nextBarrier();
     }
 
     /** A key filled: its waiters are served after a barrier that covers the command that filled it. */
@@ -2515,6 +2515,8 @@ public final class Worker {
 
     /** Set while a {@link ResumeAfterServing} is on its way to this worker. */
     private boolean resumeSent;
+    /** Set while a {@link BarrierAck} serves: it retries what waited itself, right after. */
+    private boolean resumesInline;
 
     /** To itself, after a serving: retries the commands and transactions that waited for it. */
     static final class ResumeAfterServing extends Message {
@@ -2549,7 +2551,12 @@ public final class Worker {
                 return; // the keys wait for a later barrier
             }
             if (worker.blocking.hasReady()) {
-                worker.serveReady();
+                worker.resumesInline = true;
+                try {
+                    worker.serveReady();
+                } finally {
+                    worker.resumesInline = false;
+                }
             } else {
                 worker.releaseHeld();
             }
